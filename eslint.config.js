@@ -1,0 +1,36 @@
+// @ts-check
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bin/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "no-restricted-imports": [
+        "error",
+        {
+          patterns: [
+            { group: ["**/simulator/**"], message: "src/ must never import the simulator: it is not shipped." },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The product's core modules know nothing of Azure Functions: only src/functions wires triggers.
+    files: ["src/**/*.ts"],
+    ignores: ["src/functions/**"],
+    rules: {
+      "no-restricted-imports": [
+        "error",
+        {
+          paths: [{ name: "@azure/functions", message: "Only src/functions/ may import @azure/functions." }],
+          patterns: [{ group: ["**/simulator/**"], message: "src/ must never import the simulator." }],
+        },
+      ],
+    },
+  },
+);

@@ -1,0 +1,431 @@
+/**
+ * Compiles scalar expressions to closures, once per query. Names and types are checked here against the
+ * columns in scope, so every error surfaces before the first row is read.
+ */
+import type { Expr } from "./ast.js";
+import { INVALID_QUERY, UNSUPPORTED_FUNCTION, errorAt } from "./errors.js";
+import type { ScalarType, SchemaColumn } from "./schema.js";
+import {
+  elementAt,
+  hasTerm,
+  isBag,
+  isEmptyValue,
+  isNullValue,
+  kqlEquals,
+  memberOf,
+  toKqlLong,
+  toKqlString,
+} from "./values.js";
+
+export type Row = Record<string, unknown>;
+export type Evaluator = (row: Row) => unknown;
+
+export interface CompiledExpr {
+  readonly type: ScalarType;
+  readonly evaluate: Evaluator;
+  /** Present when the value does not depend on the row (literals), so operators can precompute. */
+  readonly constant?: { readonly value: unknown };
+}
+
+/** What an expression can see: the columns of the operator's input, and the text for error positions. */
+export interface Scope {
+  readonly columns: ReadonlyMap<string, SchemaColumn>;
+  readonly text: string;
+}
+
+/** Reads one column, applying Kusto's rule that strings are never null (a missing string is ""). */
+export function columnReader(column: SchemaColumn): Evaluator {
+  const name = column.name;
+  if (column.type === "string") {
+    return (row) => {
+      const value = row[name];
+      return typeof value === "string" ? value : toKqlString(value);
+    };
+  }
+  return (row) => {
+    const value = row[name];
+    return value === undefined ? null : value;
+  };
+}
+
+/**
+ * The column name Kusto gives an unnamed expression: `a.b['c']` becomes `a_b_c`, `zones[0]` becomes
+ * `zones_0`. Undefined for anything else (calls, comparisons), which must then be named explicitly.
+ */
+export function derivedName(expr: Expr): string | undefined {
+  switch (expr.kind) {
+    case "column":
+      return expr.name;
+    case "member": {
+      const base = derivedName(expr.target);
+      return base !== undefined && /^[A-Za-z0-9_]+$/.test(expr.key) ? `${base}_${expr.key}` : undefined;
+    }
+    case "index": {
+      const base = derivedName(expr.target);
+      const index = expr.index;
+      return base !== undefined && index.kind === "literal" && index.type === "long" && (index.value as number) >= 0
+        ? `${base}_${String(index.value)}`
+        : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function compileExpr(expr: Expr, scope: Scope): CompiledExpr {
+  switch (expr.kind) {
+    case "literal": {
+      const value = expr.value;
+      return { type: expr.type, evaluate: () => value, constant: { value } };
+    }
+    case "column": {
+      const column = scope.columns.get(expr.name);
+      if (column === undefined) throw unknownColumn(expr.name, expr.pos, scope);
+      return { type: column.type, evaluate: columnReader(column) };
+    }
+    case "member": {
+      const target = compileExpr(expr.target, scope);
+      requireDynamic(target, `property '${expr.key}'`, expr.pos, scope);
+      const read = target.evaluate;
+      const key = expr.key;
+      return { type: "dynamic", evaluate: (row) => memberOf(read(row), key) };
+    }
+    case "index":
+      return compileIndex(expr, scope);
+    case "call":
+      return compileCall(expr, scope);
+    case "binary":
+      return compileBinary(expr, scope);
+    case "in":
+      return compileIn(expr, scope);
+  }
+}
+
+function unknownColumn(name: string, pos: number, scope: Scope): Error {
+  const available = [...scope.columns.keys()];
+  const sameLetters = available.find((c) => c.toLowerCase() === name.toLowerCase());
+  const hint = sameLetters !== undefined ? ` (column names are case-sensitive: did you mean '${sameLetters}'?)` : "";
+  return errorAt(
+    INVALID_QUERY,
+    `Unknown column '${name}'${hint}. Columns available here: ${available.join(", ")}`,
+    scope.text,
+    pos,
+  );
+}
+
+function requireDynamic(target: CompiledExpr, what: string, pos: number, scope: Scope): void {
+  if (target.type !== "dynamic") {
+    throw errorAt(INVALID_QUERY, `Cannot read ${what} of a ${target.type} value: only dynamic values have properties`, scope.text, pos);
+  }
+}
+
+function compileIndex(expr: Extract<Expr, { kind: "index" }>, scope: Scope): CompiledExpr {
+  const target = compileExpr(expr.target, scope);
+  requireDynamic(target, "an element", expr.pos, scope);
+  const index = compileExpr(expr.index, scope);
+  const read = target.evaluate;
+  if (index.constant !== undefined && typeof index.constant.value === "number") {
+    const at = index.constant.value;
+    if (!Number.isInteger(at)) throw errorAt(INVALID_QUERY, `Array index ${String(at)} is not a whole number`, scope.text, expr.pos);
+    return { type: "dynamic", evaluate: (row) => elementAt(read(row), at) };
+  }
+  if (index.type !== "long" && index.type !== "string" && index.type !== "dynamic") {
+    throw errorAt(INVALID_QUERY, `An index must be a number or a string, not a ${index.type}`, scope.text, expr.pos);
+  }
+  const readIndex = index.evaluate;
+  return {
+    type: "dynamic",
+    evaluate: (row) => {
+      const at = readIndex(row);
+      if (typeof at === "number") return elementAt(read(row), at);
+      if (typeof at === "string") return memberOf(read(row), at);
+      return null;
+    },
+  };
+}
+
+// ---- functions ----
+
+type TypeRule = "any" | "string" | "dynamic" | "bool";
+
+interface FunctionSpec {
+  readonly argument: TypeRule;
+  readonly result: ScalarType;
+  readonly apply: (value: unknown) => unknown;
+}
+
+/** The supported scalar functions: all take exactly one argument. */
+const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
+  tostring: { argument: "any", result: "string", apply: toKqlString },
+  tolower: { argument: "string", result: "string", apply: (v) => toKqlString(v).toLowerCase() },
+  toupper: { argument: "string", result: "string", apply: (v) => toKqlString(v).toUpperCase() },
+  toint: { argument: "any", result: "long", apply: toKqlLong },
+  tolong: { argument: "any", result: "long", apply: toKqlLong },
+  strlen: { argument: "string", result: "long", apply: (v) => codePointLength(toKqlString(v)) },
+  isempty: { argument: "any", result: "bool", apply: isEmptyValue },
+  isnotempty: { argument: "any", result: "bool", apply: (v) => !isEmptyValue(v) },
+  isnull: { argument: "any", result: "bool", apply: isNullValue },
+  isnotnull: { argument: "any", result: "bool", apply: (v) => !isNullValue(v) },
+  bag_keys: { argument: "dynamic", result: "dynamic", apply: (v) => (isBag(v) ? Object.keys(v) : null) },
+  array_length: { argument: "dynamic", result: "long", apply: (v) => (Array.isArray(v) ? v.length : null) },
+  not: { argument: "bool", result: "bool", apply: (v) => (v === true ? false : v === false ? true : null) },
+};
+
+/** Kusto aggregation functions: valid only inside summarize (and only count() is in the subset). */
+const AGGREGATIONS = new Set([
+  "count", "countif", "dcount", "dcountif", "sum", "sumif", "avg", "avgif", "min", "max", "minif", "maxif",
+  "make_list", "make_set", "make_bag", "arg_max", "arg_min", "any", "take_any", "percentile", "percentiles",
+  "stdev", "variance", "make_list_if", "make_set_if",
+]);
+
+function codePointLength(text: string): number {
+  // Kusto counts characters, not UTF-16 units; only strings with surrogate pairs need the slow path.
+  return /[\uD800-\uDFFF]/.test(text) ? Array.from(text).length : text.length;
+}
+
+function accepts(rule: TypeRule, type: ScalarType): boolean {
+  switch (rule) {
+    case "any":
+      return true;
+    case "dynamic":
+      return type === "dynamic";
+    case "string":
+      return type === "string" || type === "dynamic";
+    case "bool":
+      return type === "bool" || type === "dynamic";
+  }
+}
+
+function compileCall(expr: Extract<Expr, { kind: "call" }>, scope: Scope): CompiledExpr {
+  const spec = Object.hasOwn(FUNCTIONS, expr.name) ? FUNCTIONS[expr.name] : undefined;
+  if (spec === undefined) {
+    if (AGGREGATIONS.has(expr.name)) {
+      throw errorAt(INVALID_QUERY, `Aggregation '${expr.name}()' can only be used in summarize`, scope.text, expr.pos);
+    }
+    throw errorAt(UNSUPPORTED_FUNCTION, `Function '${expr.name}' is not supported`, scope.text, expr.pos);
+  }
+  const [first, ...extra] = expr.args;
+  if (first === undefined || extra.length > 0) {
+    throw errorAt(INVALID_QUERY, `Function '${expr.name}' takes exactly 1 argument, got ${expr.args.length}`, scope.text, expr.pos);
+  }
+  const argument = compileExpr(first, scope);
+  if (!accepts(spec.argument, argument.type)) {
+    throw errorAt(
+      INVALID_QUERY,
+      `Function '${expr.name}' expects a ${spec.argument} argument, got a ${argument.type}`,
+      scope.text,
+      first.pos,
+    );
+  }
+  // tostring() of a string is the string itself: skip a closure on the hot path.
+  if (expr.name === "tostring" && argument.type === "string") return argument;
+  const read = argument.evaluate;
+  const apply = spec.apply;
+  return { type: spec.result, evaluate: (row) => apply(read(row)) };
+}
+
+// ---- operators ----
+
+/** Type families that `==` and `in` may compare; dynamic compares with anything. */
+function family(type: ScalarType): string {
+  return type === "long" || type === "real" ? "number" : type;
+}
+
+function requireComparable(left: CompiledExpr, right: CompiledExpr, op: string, pos: number, scope: Scope): void {
+  if (left.type === "dynamic" || right.type === "dynamic") return;
+  if (family(left.type) !== family(right.type)) {
+    throw errorAt(INVALID_QUERY, `Cannot compare a ${left.type} with a ${right.type} using '${op}'`, scope.text, pos);
+  }
+}
+
+function requireStringOperand(operand: CompiledExpr, op: string, pos: number, scope: Scope): void {
+  if (operand.type !== "string" && operand.type !== "dynamic") {
+    throw errorAt(INVALID_QUERY, `Operator '${op}' needs string operands, got a ${operand.type}`, scope.text, pos);
+  }
+}
+
+interface StringOperator {
+  readonly test: (haystack: string, needle: string) => boolean;
+  readonly caseSensitive: boolean;
+  readonly negated: boolean;
+}
+
+const STRING_TESTS: Readonly<Record<string, (haystack: string, needle: string) => boolean>> = {
+  contains: (h, n) => h.includes(n),
+  has: hasTerm,
+  startswith: (h, n) => h.startsWith(n),
+  endswith: (h, n) => h.endsWith(n),
+};
+
+/** `=~`, `!~`, `contains`, `!has_cs`, ...: the test, its case sensitivity and negation. */
+function stringOperator(op: string): StringOperator | undefined {
+  if (op === "=~") return { test: (h, n) => h === n, caseSensitive: false, negated: false };
+  if (op === "!~") return { test: (h, n) => h === n, caseSensitive: false, negated: true };
+  const negated = op.startsWith("!");
+  const base = negated ? op.slice(1) : op;
+  const caseSensitive = base.endsWith("_cs");
+  const name = caseSensitive ? base.slice(0, -3) : base;
+  const test = Object.hasOwn(STRING_TESTS, name) ? STRING_TESTS[name] : undefined;
+  return test === undefined ? undefined : { test, caseSensitive, negated };
+}
+
+function compileBinary(expr: Extract<Expr, { kind: "binary" }>, scope: Scope): CompiledExpr {
+  const left = compileExpr(expr.left, scope);
+  const right = compileExpr(expr.right, scope);
+  const l = left.evaluate;
+  const r = right.evaluate;
+  const op = expr.op;
+
+  if (op === "and" || op === "or") {
+    for (const side of [left, right]) {
+      if (side.type !== "bool" && side.type !== "dynamic") {
+        throw errorAt(INVALID_QUERY, `Operator '${op}' needs boolean operands, got a ${side.type}`, scope.text, expr.pos);
+      }
+    }
+    // Three-valued logic: null (unknown) only wins when the other side does not decide the result.
+    return op === "and"
+      ? {
+          type: "bool",
+          evaluate: (row) => {
+            const a = l(row);
+            if (a === false) return false;
+            const b = r(row);
+            if (b === false) return false;
+            return a === true && b === true ? true : null;
+          },
+        }
+      : {
+          type: "bool",
+          evaluate: (row) => {
+            const a = l(row);
+            if (a === true) return true;
+            const b = r(row);
+            if (b === true) return true;
+            return a === false && b === false ? false : null;
+          },
+        };
+  }
+
+  if (op === "==" || op === "!=") {
+    requireComparable(left, right, op, expr.pos, scope);
+    const negated = op === "!=";
+    // Any comparison with null is null, which where treats as false: both == and != drop null rows.
+    return {
+      type: "bool",
+      evaluate: (row) => {
+        const a = l(row);
+        const b = r(row);
+        if (a === null || a === undefined || b === null || b === undefined) return null;
+        return kqlEquals(a, b) !== negated;
+      },
+    };
+  }
+
+  if (op === "<" || op === "<=" || op === ">" || op === ">=") {
+    requireComparable(left, right, op, expr.pos, scope);
+    if (left.type === "string" || right.type === "string" || left.type === "bool" || right.type === "bool") {
+      throw errorAt(INVALID_QUERY, `Operator '${op}' compares numbers and dates only`, scope.text, expr.pos);
+    }
+    const holds = orderingTest(op);
+    return {
+      type: "bool",
+      evaluate: (row) => {
+        const a = numericValue(l(row));
+        const b = numericValue(r(row));
+        return a === null || b === null ? null : holds(a, b);
+      },
+    };
+  }
+
+  const stringOp = stringOperator(op);
+  if (stringOp === undefined) {
+    throw new Error(`The parser produced an operator the compiler does not know: ${op}`);
+  }
+  requireStringOperand(left, op, expr.pos, scope);
+  requireStringOperand(right, op, expr.pos, scope);
+  const { test, caseSensitive, negated } = stringOp;
+  const fold = caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase();
+  // String operators read dynamic values through tostring(), so a missing property behaves as "".
+  if (right.constant !== undefined) {
+    const needle = fold(toKqlString(right.constant.value));
+    return { type: "bool", evaluate: (row) => test(fold(toKqlString(l(row))), needle) !== negated };
+  }
+  return {
+    type: "bool",
+    evaluate: (row) => test(fold(toKqlString(l(row))), fold(toKqlString(r(row)))) !== negated,
+  };
+}
+
+function orderingTest(op: string): (a: number, b: number) => boolean {
+  switch (op) {
+    case "<":
+      return (a, b) => a < b;
+    case "<=":
+      return (a, b) => a <= b;
+    case ">":
+      return (a, b) => a > b;
+    default:
+      return (a, b) => a >= b;
+  }
+}
+
+function numericValue(value: unknown): number | null {
+  if (typeof value === "number") return value;
+  if (value instanceof Date) return value.getTime();
+  return null;
+}
+
+function compileIn(expr: Extract<Expr, { kind: "in" }>, scope: Scope): CompiledExpr {
+  const left = compileExpr(expr.left, scope);
+  const items = expr.items.map((item) => compileExpr(item, scope));
+  const caseInsensitive = expr.op.endsWith("~");
+  const negated = expr.op.startsWith("!");
+  const l = left.evaluate;
+
+  if (caseInsensitive) {
+    requireStringOperand(left, expr.op, expr.pos, scope);
+    for (const item of items) requireStringOperand(item, expr.op, expr.pos, scope);
+    // Like the other string operators, in~ reads values through tostring().
+    const fold = (value: unknown): string => toKqlString(value).toLowerCase();
+    if (items.every((item) => item.constant !== undefined)) {
+      const set = new Set(items.map((item) => fold(item.constant?.value)));
+      return { type: "bool", evaluate: (row) => set.has(fold(l(row))) !== negated };
+    }
+    return {
+      type: "bool",
+      evaluate: (row) => {
+        const value = fold(l(row));
+        return items.some((item) => listValues(item.evaluate(row)).some((v) => fold(v) === value)) !== negated;
+      },
+    };
+  }
+
+  for (const item of items) requireComparable(left, item, expr.op, expr.pos, scope);
+  // Like ==, `in` and `!in` are null (so false in where) when the tested value is null.
+  if (items.every((item) => item.constant !== undefined)) {
+    const set = new Set(items.map((item) => item.constant?.value));
+    return {
+      type: "bool",
+      evaluate: (row) => {
+        const value = l(row);
+        return value === null || value === undefined ? null : set.has(value) !== negated;
+      },
+    };
+  }
+  return {
+    type: "bool",
+    evaluate: (row) => {
+      const value = l(row);
+      if (value === null || value === undefined) return null;
+      const found = items.some((item) =>
+        listValues(item.evaluate(row)).some((v) => v !== null && v !== undefined && kqlEquals(value, v)),
+      );
+      return found !== negated;
+    },
+  };
+}
+
+/** A dynamic array inside an `in` list contributes its elements, as in Kusto. */
+function listValues(value: unknown): readonly unknown[] {
+  return Array.isArray(value) ? value : [value];
+}

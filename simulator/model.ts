@@ -1,0 +1,156 @@
+/**
+ * The simulated tenants as the simulator stores them. Public, read-only views of these records are the
+ * ground truth tests compare against (see groundTruth.ts); the server reads and mutates the records.
+ *
+ * Memory: one record per identity (about 1 KB with its strings); associated resources and federated
+ * credentials are not stored but regenerated from (tenant seed, identity index, position) on demand,
+ * so a tenant of 100,000 identities and a million associations fits in well under 200 MB.
+ */
+import type { AssociatedResource } from "../src/arm/types.js";
+
+export type CreatedByType = "User" | "Application" | "ManagedIdentity";
+export type RoleScopeKind = "managementGroup" | "subscription" | "resourceGroup";
+
+export interface SubscriptionTruth {
+  readonly subscriptionId: string;
+  readonly displayName: string;
+  /** Resource group names in their canonical casing (ARG lower-cases them in its `resourceGroup` column). */
+  readonly resourceGroups: readonly string[];
+  /** Name of the management group the subscription sits in (the tenant root group's name is the tenant id). */
+  readonly managementGroup: string;
+}
+
+export interface ManagementGroupTruth {
+  /** The group's name (its id's last segment); the tenant root group is named after the tenant id. */
+  readonly name: string;
+  readonly displayName: string;
+  /** `/providers/Microsoft.Management/managementGroups/{name}` */
+  readonly id: string;
+  readonly parent?: string;
+}
+
+export interface RoleDefinitionTruth {
+  /** The definition's GUID (last segment of every form of its id). */
+  readonly name: string;
+  /** As Resource Graph lists it in `authorizationresources`. */
+  readonly id: string;
+  readonly roleName: string;
+  readonly type: "BuiltInRole" | "CustomRole";
+  readonly actions: readonly string[];
+  readonly notActions: readonly string[];
+  /** Owner, Contributor, User Access Administrator, or any role granting `*`. */
+  readonly privileged: boolean;
+  readonly wildcardActions: boolean;
+}
+
+export interface RoleAssignmentTruth {
+  readonly id: string;
+  /** The assignment's GUID. */
+  readonly name: string;
+  readonly principalId: string;
+  readonly principalType: "ServicePrincipal" | "User" | "Group";
+  /** As ARM writes it in the assignment: `/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/{guid}` or the provider-level form for management-group scopes. */
+  readonly roleDefinitionId: string;
+  readonly roleName: string;
+  readonly scope: string;
+  readonly scopeKind: RoleScopeKind;
+  /** Subscription of the scope, "" for management-group scopes. */
+  readonly subscriptionId: string;
+  /** Canonical resource group name for resource-group scopes, "" otherwise. */
+  readonly resourceGroup: string;
+  /** Management group name for management-group scopes, "" otherwise. */
+  readonly managementGroup: string;
+  readonly privileged: boolean;
+  readonly wildcardActions: boolean;
+  readonly createdOn: string;
+}
+
+export interface FederatedCredentialTruth {
+  readonly id: string;
+  readonly name: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly audiences: readonly string[];
+}
+
+export interface IdentityTruth {
+  readonly tenantId: string;
+  /** The ARM id exactly as Resource Graph and the identity GET return it (`resourcegroups` or `resourceGroups`, see README). */
+  readonly id: string;
+  readonly name: string;
+  readonly subscriptionId: string;
+  /** As Resource Graph's `resourceGroup` column has it: lower-cased. */
+  readonly resourceGroup: string;
+  /** The resource group's canonical casing (what the portal shows). */
+  readonly resourceGroupName: string;
+  readonly location: string;
+  readonly principalId: string;
+  readonly clientId: string;
+  readonly tags: Readonly<Record<string, string>>;
+  /** `systemData.createdAt` as the GET returns it (seven fractional digits, like ARM). */
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly createdByType: CreatedByType;
+  /** Total associated resources now (follows addAssociation/removeAssociations). */
+  readonly associationCount: number;
+  readonly federatedCredentialCount: number;
+  /** Role assignments whose principal is this identity. */
+  readonly roleAssignments: readonly RoleAssignmentTruth[];
+  /** Carries the tag `uami-audit-exempt`. */
+  readonly exempt: boolean;
+}
+
+/** Internal, mutable record behind an `IdentityTruth`. */
+export interface IdentityRecord extends IdentityTruth {
+  /** Position in the tenant's generation order; the key for lazily generated associations. */
+  readonly index: number;
+  readonly subscription: SubscriptionRecord;
+  associationCount: number;
+  /** Associations 0..generatedAssociations-1 are regenerated from the seed. */
+  generatedAssociations: number;
+  /** Added at run time by `addAssociation`, served after the generated ones. */
+  extraAssociations: AssociatedResource[];
+  /** Resource Graph shows `tags: null` rather than `{}` for this identity (both occur in real tenants). */
+  readonly argTagsNull: boolean;
+  deleted: boolean;
+  roleAssignments: RoleAssignmentTruth[];
+}
+
+export interface SubscriptionRecord extends SubscriptionTruth {
+  readonly index: number;
+  /** Lower-cased resource group name -> canonical name. */
+  readonly resourceGroupByKey: ReadonlyMap<string, string>;
+  readonly locations: readonly string[];
+}
+
+export interface TenantModel {
+  readonly index: number;
+  readonly tenantId: string;
+  /** 32-bit number derived from the seed; the root of every lazily generated record of the tenant. */
+  readonly seedNumber: number;
+  /** The token `startSimulator` reports for this tenant. */
+  readonly token: string;
+  readonly subscriptions: readonly SubscriptionRecord[];
+  readonly subscriptionByKey: ReadonlyMap<string, SubscriptionRecord>;
+  readonly managementGroups: readonly ManagementGroupTruth[];
+  /** Every identity ever generated, in generation order, deleted ones included (flagged). */
+  readonly allIdentities: readonly IdentityRecord[];
+  /** Live identities (deleted ones are spliced out). */
+  readonly identities: IdentityRecord[];
+  /** Lower-cased ARM id -> record (deleted ones included, flagged). */
+  readonly identityByKey: ReadonlyMap<string, IdentityRecord>;
+  readonly roleDefinitions: readonly RoleDefinitionTruth[];
+  readonly roleAssignments: readonly RoleAssignmentTruth[];
+  /** Reference time of the generation (createdAt values are before it). */
+  readonly now: number;
+}
+
+/** The lookup key of an identity: its ARM id lower-cased (ARM ids are case-insensitive). */
+export function identityKey(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}/providers/microsoft.managedidentity/userassignedidentities/${name}`.toLowerCase();
+}
+
+/** Normalises any form of an identity's ARM id (either casing of `resourceGroups`, trailing slash) to its key. */
+export function keyOfId(id: string): string {
+  return id.replace(/\/+$/, "").toLowerCase();
+}

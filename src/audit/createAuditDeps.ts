@@ -1,0 +1,49 @@
+/** Builds the audit's collaborators from settings: the one place where real clients are created. */
+import { readFileSync } from "node:fs";
+import { createArmConnection } from "../arm/index.js";
+import type { AppConfig } from "../config.js";
+import { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
+import { openAuditStorage } from "../store/auditStorage.js";
+import type { StorageAccount } from "../storage/storageAccount.js";
+import { createReadPacer, DEFAULT_AUDIT_SETTINGS, silentLog, type AuditDeps, type AuditLog } from "./deps.js";
+
+export type ArmSettings = Pick<AppConfig, "armEndpoint" | "armToken" | "armCaFile">;
+export type LimiterSettings = Pick<AppConfig, "ratePerSecond" | "rateSafetyMs" | "maxSlotWaitMs">;
+
+export function createAuditDeps(input: {
+  arm: ArmSettings;
+  limiter: LimiterSettings;
+  storageAccount: StorageAccount;
+  storagePrefix?: string;
+  associationsToStore?: number;
+  maxDequeueCount?: number;
+  log?: AuditLog;
+}): AuditDeps {
+  const storage = openAuditStorage(input.storageAccount, input.storagePrefix ?? "");
+  let ca: string | undefined;
+  if (input.arm.armCaFile) {
+    try {
+      ca = readFileSync(input.arm.armCaFile, "utf8");
+    } catch (error) {
+      throw new Error(`Cannot read the ARM CA file ${input.arm.armCaFile}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+  const settings = {
+    ...DEFAULT_AUDIT_SETTINGS,
+    ...(input.associationsToStore !== undefined ? { associationsToStore: input.associationsToStore } : {}),
+    ...(input.maxDequeueCount !== undefined ? { maxDequeueCount: input.maxDequeueCount } : {}),
+  };
+  return {
+    storage,
+    arm: createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, ca }),
+    limiter: new TenantRateLimiter(storage.rateLimits, {
+      ratePerSecond: input.limiter.ratePerSecond,
+      safetyMs: input.limiter.rateSafetyMs,
+      maxWaitMs: input.limiter.maxSlotWaitMs,
+    }),
+    settings,
+    log: input.log ?? silentLog,
+    now: () => new Date(),
+    paceRead: createReadPacer(settings.readsPerSecond),
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Starting a run: take the tenant's run lock, enumerate identities with Resource Graph page by page,
+ * store each page as pending rows and enqueue one message per identity. Memory stays flat whatever the
+ * tenant's size: one page (at most 1000 identities) is held at a time.
+ */
+import pMap from "p-map";
+import { listIdentities } from "../arm/index.js";
+import type { AuditScope } from "../arm/types.js";
+import { encodeQueueMessage } from "../queues.js";
+import { insertInventory } from "../store/identityResults.js";
+import { failRun, finishEnumeration, releaseRunLock, startRun } from "../store/runs.js";
+import type { AuditRun, RunTrigger } from "./model.js";
+import type { AuditDeps } from "./deps.js";
+import { announceCompletion } from "./runCompletion.js";
+
+export interface StartAuditRequest {
+  tenantId: string;
+  scope: AuditScope;
+  trigger: RunTrigger;
+}
+
+export type StartAuditResult =
+  | { started: true; run: AuditRun }
+  | { started: false; activeRunId: string };
+
+/** Creates the run only (fast): used by the HTTP trigger, which answers 202 before enumeration ends. */
+export async function createAuditRun(deps: AuditDeps, request: StartAuditRequest): Promise<StartAuditResult> {
+  return startRun(deps.storage, { ...request, now: deps.now() });
+}
+
+/** Enumerates and enqueues the identities of a run created by `createAuditRun`. */
+export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
+  const { storage, log } = deps;
+  let expected = 0;
+  try {
+    for await (const page of listIdentities(deps.arm, run.scope)) {
+      const inserted = await insertInventory(storage, run.runId, page);
+      await pMap(
+        inserted,
+        (item) =>
+          storage.checkQueue.sendMessage(
+            encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }),
+          ),
+        { concurrency: deps.settings.enqueueConcurrency },
+      );
+      expected += inserted.length;
+    }
+  } catch (error) {
+    const reason = `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`;
+    log.error(reason, { runId: run.runId, tenantId: run.tenantId });
+    await failRun(storage, run.runId, reason);
+    await releaseRunLock(storage, run.tenantId, run.runId);
+    throw new Error(`Run ${run.runId}: ${reason}`, { cause: error });
+  }
+  const updated = await finishEnumeration(storage, run.runId, expected, deps.now());
+  log.info(`Run ${run.runId} enumerated ${expected} identities`, { runId: run.runId, expected });
+  if (updated.status === "complete") await announceCompletion(deps, updated);
+  return updated;
+}
+
+/** The timer's whole job: start a run unless one is in progress, then enumerate it. */
+export async function startAudit(deps: AuditDeps, request: StartAuditRequest): Promise<StartAuditResult> {
+  const created = await createAuditRun(deps, request);
+  if (!created.started) {
+    deps.log.warn(`A run is already in progress for tenant ${request.tenantId}: ${created.activeRunId}; not starting another`);
+    return created;
+  }
+  const run = await enumerateRun(deps, created.run);
+  return { started: true, run };
+}

@@ -1,0 +1,169 @@
+/**
+ * The `uami-audit` command line: `scan` (a whole audit on one machine), `worker` (one more queue
+ * worker process for a scan in progress), `report` (render a stored run). Exit codes: 0 success,
+ * 1 failure, 2 bad usage.
+ */
+import { writeFile } from "node:fs/promises";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import cliProgress from "cli-progress";
+import { isGuid, isManagementGroupId } from "../config.js";
+import { storageAccountFromConnectionOrName } from "./storageOption.js";
+import { runScan } from "./scan.js";
+import { runWorker } from "./worker.js";
+import { scanOutput } from "./scanOutput.js";
+
+class UsageError extends Error {}
+
+function positiveNumber(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive number`);
+    return n;
+  };
+}
+
+function positiveInteger(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return n;
+  };
+}
+
+function guidOption(label: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    if (!isGuid(value)) throw new InvalidArgumentError(`${label} "${value}" is not a GUID`);
+    return [...previous, value.toLowerCase()];
+  };
+}
+
+function managementGroupOption(value: string, previous: string[] = []): string[] {
+  if (!isManagementGroupId(value)) throw new InvalidArgumentError(`"${value}" is not a management group id`);
+  return [...previous, value];
+}
+
+function armOptions(command: Command): Command {
+  return command
+    .option("--arm-endpoint <url>", "Azure Resource Manager endpoint", "https://management.azure.com")
+    .addOption(new Option("--token <token>", "static ARM bearer token (else DefaultAzureCredential)").env("UAMI_ARM_TOKEN"))
+    .option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)")
+    .option("--tenant <id>", "tenant id to audit", (v: string) => {
+      if (!isGuid(v)) throw new InvalidArgumentError(`tenant "${v}" is not a GUID`);
+      return v.toLowerCase();
+    })
+    .option("--rate <perSecond>", "listAssociatedResources requests per second for the tenant", positiveNumber("--rate"), 1)
+    .option("--storage <connection>", "storage connection string or account name (default: an in-memory Azurite)")
+    .option("--prefix <prefix>", "prefix of table and queue names (to share a storage account)", "");
+}
+
+function validateArmUrl(url: string): string {
+  if (!/^https:\/\/[^\s/]+/.test(url)) throw new UsageError(`--arm-endpoint must be an https:// URL, got "${url}"`);
+  return url.replace(/\/+$/, "");
+}
+
+function requireTenant(tenant: string | undefined): string {
+  if (!tenant) throw new UsageError("--tenant is required (the tenant id to audit)");
+  return tenant;
+}
+
+export function buildProgram(): Command {
+  const program = new Command("uami-audit")
+    .description("Find unused user-assigned managed identities across an Azure tenant")
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  armOptions(program.command("scan").description("run one whole audit on this machine"))
+    .option("--subscription <id>", "audit only this subscription (repeatable)", guidOption("subscription"))
+    .option("--management-group <id>", "audit only this management group (repeatable)", managementGroupOption)
+    .option("--workers <k>", "concurrent queue workers", positiveInteger("--workers"), 4)
+    .option("--associations <n>", "associated resources stored per identity", (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--associations must be a whole number >= 0");
+      return n;
+    })
+    .option("--out <file>", "write the results as JSON to this file")
+    .option("--quiet", "no progress display")
+    .action(async (opts) => {
+      const tenantId = requireTenant(opts.tenant);
+      if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
+      const bar = opts.quiet || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: "checked {value}/{total} | {status}", stream: process.stderr }, cliProgress.Presets.shades_classic);
+      bar?.start(0, 0, { status: "enumerating" });
+      const result = await runScan({
+        tenantId,
+        scope: { subscriptions: opts.subscription ?? [], managementGroups: opts.managementGroup ?? [] },
+        storage: opts.storage ? storageAccountFromConnectionOrName(opts.storage) : undefined,
+        storagePrefix: opts.prefix,
+        armEndpoint: validateArmUrl(opts.armEndpoint),
+        token: opts.token,
+        caFile: opts.caFile,
+        ratePerSecond: opts.rate,
+        workers: opts.workers,
+        associationsToStore: opts.associations,
+        onProgress: (run) => {
+          bar?.setTotal(run.expected);
+          bar?.update(run.checked + run.deleted + run.failed, { status: run.status });
+        },
+      });
+      bar?.stop();
+      try {
+        const { run } = result;
+        if (opts.out) {
+          const output = await scanOutput(result.deps, run);
+          await writeFile(opts.out, JSON.stringify(output, null, 2) + "\n");
+        }
+        process.stderr.write(
+          `Run ${run.runId} ${run.status}: ${run.checked} checked, ${run.deleted} deleted, ${run.failed} failed, ${run.requests} ARM requests (${run.throttled} throttled)\n`,
+        );
+        if (run.status !== "complete") process.exitCode = 1;
+      } finally {
+        await result.close();
+      }
+    });
+
+  armOptions(program.command("worker").description("one more queue worker for a run in progress (needs --storage)"))
+    .requiredOption("--run <runId>", "stop when this run is complete or failed")
+    .option("--workers <k>", "concurrent invocations in this process", positiveInteger("--workers"), 1)
+    .action(async (opts) => {
+      if (!opts.storage) throw new UsageError("worker needs --storage: it joins a run stored there");
+      const stats = await runWorker({
+        runId: opts.run,
+        storage: storageAccountFromConnectionOrName(opts.storage),
+        storagePrefix: opts.prefix,
+        armEndpoint: validateArmUrl(opts.armEndpoint),
+        token: opts.token,
+        caFile: opts.caFile,
+        ratePerSecond: opts.rate,
+        workers: opts.workers,
+      });
+      process.stderr.write(`worker done: ${stats.succeeded} handled, ${stats.failed} failed, ${stats.poisoned} poisoned\n`);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return 0;
+      return 2;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`uami-audit failed: ${(error as Error).message}\n`);
+    return 1;
+  }
+}
+
+const invokedDirectly = process.argv[1] && /(?:^|[\\/])(?:main\.[jt]s|uami-audit(?:\.js)?)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  const code = await main(process.argv);
+  process.exitCode = code;
+  // Keep-alive sockets must not hold the process open once the work is done.
+  setTimeout(() => process.exit(code), 200).unref();
+}

@@ -1,0 +1,145 @@
+/**
+ * `uami-audit scan`: one whole audit on one machine, through the same handlers the function app runs.
+ * Starts an in-memory Azurite unless a storage account is given, starts the run, then drains the check
+ * queue (and its poison queue) like the Functions host until the run is accounted for.
+ */
+import type { LogHandler } from "@azure/functions";
+import type { AuditScope } from "../arm/types.js";
+import type { AuditDeps } from "../audit/deps.js";
+import { createAuditDeps } from "../audit/createAuditDeps.js";
+import type { AuditRun } from "../audit/model.js";
+import { startAudit } from "../audit/startAudit.js";
+import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
+import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
+import type { AppRuntime } from "../functions/runtime.js";
+import type { AppConfig } from "../config.js";
+import { ensureAuditStorage } from "../store/auditStorage.js";
+import { getRun } from "../store/runs.js";
+import { startLocalAzurite, type LocalAzurite } from "../storage/localAzurite.js";
+import type { StorageAccount } from "../storage/storageAccount.js";
+import { runQueueHost, type QueueHostStats } from "./queueHost.js";
+
+/** host.json's queue contract, mirrored so the CLI behaves like the deployed app (a test checks they match). */
+export const HOST_QUEUE_SETTINGS = {
+  batchSize: 4,
+  maxDequeueCount: 5,
+  visibilityTimeoutSeconds: 10,
+  maxPollingIntervalMs: 2000,
+} as const;
+
+export interface ScanOptions {
+  tenantId: string;
+  scope: AuditScope;
+  storage?: StorageAccount;
+  storagePrefix?: string;
+  armEndpoint: string;
+  token?: string;
+  caFile?: string;
+  ratePerSecond: number;
+  rateSafetyMs?: number;
+  workers: number;
+  associationsToStore?: number;
+  maxDequeueCount?: number;
+  visibilityTimeoutSeconds?: number;
+  logHandler?: LogHandler;
+  onProgress?: (run: AuditRun) => void;
+}
+
+export interface ScanResult {
+  run: AuditRun;
+  deps: AuditDeps;
+  stats: QueueHostStats;
+  /** Stops the Azurite this scan started, if any. */
+  close(): Promise<void>;
+}
+
+function runtimeFor(deps: AuditDeps, config: Partial<AppConfig>): () => Promise<AppRuntime> {
+  const runtime = Promise.resolve({ config: config as AppConfig, deps });
+  return () => runtime;
+}
+
+/** Drains the check queues with `workers` concurrent invocations until `done()` says so. */
+export async function drainChecks(
+  deps: AuditDeps,
+  options: { workers: number; maxDequeueCount: number; visibilityTimeoutSeconds: number; logHandler?: LogHandler; done: () => Promise<boolean> },
+): Promise<QueueHostStats> {
+  const getRuntime = runtimeFor(deps, {});
+  const common = {
+    batchSize: HOST_QUEUE_SETTINGS.batchSize,
+    maxDequeueCount: options.maxDequeueCount,
+    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
+    maxPollingIntervalMs: HOST_QUEUE_SETTINGS.maxPollingIntervalMs,
+    logHandler: options.logHandler,
+    shouldStop: options.done,
+  };
+  const [checks, poison] = await Promise.all([
+    runQueueHost({
+      ...common,
+      functionName: "checkIdentity",
+      queue: deps.storage.checkQueue,
+      poisonQueue: deps.storage.checkPoisonQueue,
+      handler: checkIdentityQueueHandler(getRuntime),
+      concurrency: options.workers,
+    }),
+    runQueueHost({
+      ...common,
+      functionName: "recordPoisonedCheck",
+      queue: deps.storage.checkPoisonQueue,
+      // Failures of the poison handler itself are retried the same way; their own poison queue is a dead end.
+      poisonQueue: deps.storage.checkPoisonDeadLetterQueue,
+      handler: checkIdentityPoisonHandler(getRuntime),
+      concurrency: 1,
+    }),
+  ]);
+  return { succeeded: checks.succeeded + poison.succeeded, failed: checks.failed + poison.failed, poisoned: checks.poisoned };
+}
+
+export async function runScan(options: ScanOptions): Promise<ScanResult> {
+  let azurite: LocalAzurite | undefined;
+  let account = options.storage;
+  if (!account) {
+    azurite = await startLocalAzurite();
+    account = { kind: "connectionString", connectionString: azurite.connectionString };
+  }
+  const close = async () => {
+    await azurite?.stop();
+  };
+  try {
+    const maxDequeueCount = options.maxDequeueCount ?? HOST_QUEUE_SETTINGS.maxDequeueCount;
+    const deps = createAuditDeps({
+      arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
+      limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs ?? 50, maxSlotWaitMs: 20_000 },
+      storageAccount: account,
+      storagePrefix: options.storagePrefix,
+      associationsToStore: options.associationsToStore,
+      maxDequeueCount,
+    });
+    await ensureAuditStorage(deps.storage);
+    const started = await startAudit(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" });
+    if (!started.started) {
+      throw new Error(`A run is already in progress for tenant ${options.tenantId} (${started.activeRunId}); wait for it or use another storage account`);
+    }
+    const runId = started.run.runId;
+    let latest = started.run;
+    let lastPoll = 0;
+    const done = async () => {
+      if (Date.now() - lastPoll < 250) return false;
+      lastPoll = Date.now();
+      latest = (await getRun(deps.storage, runId)) ?? latest;
+      options.onProgress?.(latest);
+      return latest.status === "complete" || latest.status === "failed";
+    };
+    const stats = await drainChecks(deps, {
+      workers: options.workers,
+      maxDequeueCount,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+      logHandler: options.logHandler,
+      done,
+    });
+    const run = (await getRun(deps.storage, runId)) ?? latest;
+    return { run, deps, stats, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}

@@ -1,0 +1,33 @@
+import { app, type InvocationContext } from "@azure/functions";
+import { checkIdentity } from "../audit/checkIdentity.js";
+import { BadMessageError, parseQueueMessage, QUEUE_BASE_NAMES } from "../queues.js";
+import { appRuntime, withInvocationLog, type AppRuntime } from "./runtime.js";
+
+export function dequeueCountOf(context: InvocationContext): number {
+  const value = Number(context.triggerMetadata?.dequeueCount ?? 1);
+  return Number.isFinite(value) && value >= 1 ? value : 1;
+}
+
+/** One identity: rate-limited check, result stored exactly once. Transient failures rethrow (queue retries). */
+export function checkIdentityQueueHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
+  return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
+    let message;
+    try {
+      message = parseQueueMessage(queueItem);
+    } catch (error) {
+      // Retrying cannot fix a malformed message: log it and let it go.
+      if (error instanceof BadMessageError) return context.error(`Dropping malformed check message: ${error.message}`);
+      throw error;
+    }
+    if (message.kind !== "check") return context.error(`Unexpected ${message.kind} message on the check queue (run ${message.runId})`);
+    const { deps } = await getRuntime();
+    const outcome = await checkIdentity(withInvocationLog(deps, context), message, { dequeueCount: dequeueCountOf(context) });
+    context.log(`Identity ${message.identityId} in run ${message.runId}: ${outcome.outcome}`);
+  };
+}
+
+app.storageQueue("checkIdentity", {
+  queueName: QUEUE_BASE_NAMES.check,
+  connection: "AzureWebJobsStorage",
+  handler: checkIdentityQueueHandler(),
+});

@@ -1,0 +1,123 @@
+/**
+ * The global per-tenant rate limiter for `listAssociatedResources` (Azure: 1 request per second per
+ * tenant, shared by every caller; HTTP 429 beyond).
+ *
+ * Design (docs/decisions/0002-global-rate-limiter.md): a slot schedule in Table Storage. One row per
+ * tenant holds `nextSlotAt`, the earliest time the next request may be sent. To send, a worker reads the
+ * row, takes slot = max(now, nextSlotAt), writes nextSlotAt = slot + interval under the row's ETag (a
+ * conditional update: exactly one of two racing workers wins, the other re-reads), then sleeps until its
+ * slot. Every process of every instance draws from the same schedule, so slots never overlap however far
+ * the app scales out. `p-throttle` could only pace one process.
+ *
+ * interval = 1000 / ratePerSecond + safetyMs: the margin absorbs clock skew between instances and the
+ * jitter between "timer fired" and "request reached Azure".
+ *
+ * A 429 (someone else in the tenant used the budget, or Azure counts differently) pushes nextSlotAt past
+ * the Retry-After for everyone: no instance retries faster than Azure asked.
+ */
+import type { TableClient } from "@azure/data-tables";
+
+export interface TenantRateLimiterOptions {
+  ratePerSecond: number;
+  /** Extra milliseconds between slots. Default 50. */
+  safetyMs?: number;
+  /** A reservation further away than this is not taken: the caller defers the work instead. Default 20 s. */
+  maxWaitMs?: number;
+  /** Operation the budget belongs to (the row key). Default "listAssociatedResources". */
+  operation?: string;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export type SlotGrant = { granted: true; slotAt: number; waitedMs: number } | { granted: false; retryAfterMs: number };
+
+interface SlotRow {
+  partitionKey: string;
+  rowKey: string;
+  nextSlotAt: number;
+  etag?: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | undefined)?.statusCode;
+}
+
+export class TenantRateLimiter {
+  readonly intervalMs: number;
+  private readonly maxWaitMs: number;
+  private readonly operation: string;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly table: TableClient, options: TenantRateLimiterOptions) {
+    if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond)) {
+      throw new TypeError(`ratePerSecond must be a positive number, got ${options.ratePerSecond}`);
+    }
+    const safety = options.safetyMs ?? 50;
+    if (!(safety >= 0)) throw new TypeError(`safetyMs must be >= 0, got ${safety}`);
+    this.intervalMs = 1000 / options.ratePerSecond + safety;
+    this.maxWaitMs = options.maxWaitMs ?? 20_000;
+    this.operation = options.operation ?? "listAssociatedResources";
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? defaultSleep;
+  }
+
+  private async read(tenantId: string): Promise<SlotRow | undefined> {
+    try {
+      const row = await this.table.getEntity<{ nextSlotAt?: number }>(tenantId, this.operation);
+      return { partitionKey: tenantId, rowKey: this.operation, nextSlotAt: Number(row.nextSlotAt ?? 0), etag: row.etag };
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw new Error(`Rate limiter: reading the slot of tenant ${tenantId} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Writes nextSlotAt if nobody else changed the row since it was read. False on a lost race. */
+  private async write(tenantId: string, nextSlotAt: number, previous: SlotRow | undefined): Promise<boolean> {
+    const entity = { partitionKey: tenantId, rowKey: this.operation, nextSlotAt };
+    try {
+      if (previous?.etag) await this.table.updateEntity(entity, "Replace", { etag: previous.etag });
+      else await this.table.createEntity(entity);
+      return true;
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 412 || status === 409) return false;
+      throw new Error(`Rate limiter: reserving a slot for tenant ${tenantId} failed: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Reserves the next slot without waiting for it. */
+  async reserve(tenantId: string): Promise<SlotGrant> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const row = await this.read(tenantId);
+      const now = this.now();
+      const slotAt = Math.max(now, row?.nextSlotAt ?? 0);
+      if (slotAt - now > this.maxWaitMs) return { granted: false, retryAfterMs: Math.ceil(slotAt - now) };
+      if (await this.write(tenantId, slotAt + this.intervalMs, row)) return { granted: true, slotAt, waitedMs: 0 };
+      await this.sleep(Math.random() * 20);
+    }
+    throw new Error(`Rate limiter: could not reserve a slot for tenant ${tenantId}: too much contention`);
+  }
+
+  /** Reserves a slot and waits for it. */
+  async acquire(tenantId: string): Promise<SlotGrant> {
+    const grant = await this.reserve(tenantId);
+    if (!grant.granted) return grant;
+    const waitMs = Math.max(0, grant.slotAt - this.now());
+    if (waitMs > 0) await this.sleep(waitMs);
+    return { ...grant, waitedMs: waitMs };
+  }
+
+  /** Azure answered 429: nobody in the tenant sends before `retryAfterMs` has passed. */
+  async penalize(tenantId: string, retryAfterMs: number): Promise<void> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const row = await this.read(tenantId);
+      const until = this.now() + retryAfterMs;
+      if ((row?.nextSlotAt ?? 0) >= until) return;
+      if (await this.write(tenantId, until, row)) return;
+      await this.sleep(Math.random() * 20);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Queue names, message types and their encoding, declared once.
+ *
+ * Messages carry ids only (a queue message is at most 64 KiB). They are written base64-encoded because
+ * the Functions queue trigger decodes base64 by default (host.json `extensions.queues.messageEncoding`);
+ * plain text would land straight in the poison queue.
+ */
+
+export const QUEUE_BASE_NAMES = {
+  /** One message per identity to check. */
+  check: "uami-audit-check",
+  /** One message per completed run: builds the report and sends the digest. */
+  completed: "uami-audit-completed",
+} as const;
+
+export interface QueueNames {
+  check: string;
+  checkPoison: string;
+  completed: string;
+  completedPoison: string;
+}
+
+/** Queue names, optionally prefixed (tests and the CLI isolate themselves; the deployed app uses none). */
+export function queueNames(prefix = ""): QueueNames {
+  if (prefix && !/^[a-z0-9]{1,20}$/.test(prefix)) throw new Error(`Storage name prefix must be 1-20 lower-case letters or digits, got "${prefix}"`);
+  const name = (base: string) => (prefix ? `${prefix}-${base}` : base);
+  return {
+    check: name(QUEUE_BASE_NAMES.check),
+    checkPoison: `${name(QUEUE_BASE_NAMES.check)}-poison`,
+    completed: name(QUEUE_BASE_NAMES.completed),
+    completedPoison: `${name(QUEUE_BASE_NAMES.completed)}-poison`,
+  };
+}
+
+export interface CheckIdentityMessage {
+  kind: "check";
+  runId: string;
+  tenantId: string;
+  /** The identity's ARM id as Azure returned it. */
+  identityId: string;
+  /** How many times this check was handed back to the queue because of throttling (not failures). */
+  throttled?: number;
+}
+
+export interface RunCompletedMessage {
+  kind: "completed";
+  runId: string;
+  tenantId: string;
+}
+
+export type QueueMessage = CheckIdentityMessage | RunCompletedMessage;
+
+export function encodeQueueMessage(message: QueueMessage): string {
+  return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
+}
+
+export class BadMessageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BadMessageError";
+  }
+}
+
+const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+/**
+ * Accepts what the Functions host hands a queue trigger (already-decoded JSON object, or a string) and
+ * what the CLI's drainer reads raw (base64 text). Anything else is a permanent error: retrying cannot fix it.
+ */
+export function parseQueueMessage(raw: unknown): QueueMessage {
+  let value = raw;
+  if (typeof value === "string") {
+    const text = value.trim();
+    const json = text.startsWith("{") ? text : Buffer.from(text, "base64").toString("utf8");
+    try {
+      value = JSON.parse(json);
+    } catch {
+      throw new BadMessageError(`Queue message is not JSON: "${text.slice(0, 100)}"`);
+    }
+  }
+  if (typeof value !== "object" || value === null) throw new BadMessageError("Queue message is not an object");
+  const m = value as Record<string, unknown>;
+  if (typeof m.runId !== "string" || !RUN_ID.test(m.runId)) throw new BadMessageError(`Queue message has no valid runId`);
+  if (typeof m.tenantId !== "string" || m.tenantId.length === 0) throw new BadMessageError(`Queue message for run ${m.runId} has no tenantId`);
+  if (m.kind === "check") {
+    if (typeof m.identityId !== "string" || !m.identityId.startsWith("/subscriptions/")) {
+      throw new BadMessageError(`Check message for run ${m.runId} has no valid identityId`);
+    }
+    const throttled = typeof m.throttled === "number" && Number.isInteger(m.throttled) && m.throttled > 0 ? m.throttled : undefined;
+    return { kind: "check", runId: m.runId, tenantId: m.tenantId, identityId: m.identityId, ...(throttled ? { throttled } : {}) };
+  }
+  if (m.kind === "completed") return { kind: "completed", runId: m.runId, tenantId: m.tenantId };
+  throw new BadMessageError(`Queue message has unknown kind "${String(m.kind)}"`);
+}

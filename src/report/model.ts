@@ -1,0 +1,367 @@
+/**
+ * The report of one run: a stable JSON document (schemaVersion 1, described in docs/report-schema.md) that
+ * every renderer and the alert email read. Built by a pure function, so the same inputs always give the same
+ * report, byte for byte once rendered.
+ */
+import type { AuditScope, RoleAssignment } from "../arm/types.js";
+import type { AuditRun, CheckStatus, IdentityResult, RunStatus, RunTrigger } from "../audit/model.js";
+import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
+import {
+  assignmentsByPrincipal,
+  compareByName,
+  compareByRisk,
+  displayRoleName,
+  isPrivileged,
+  rankUnused,
+  riskFor,
+  scopeLevelOf,
+  type RiskLevel,
+  type ScopeLevel,
+} from "../findings/risk.js";
+import { VERDICTS, assertVerdictOptions, verdictFor, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
+import { DEFAULT_PORTAL_BASE_URL, deleteCommandFor, normalizePortalBaseUrl, portalUrlFor } from "./links.js";
+
+export const REPORT_SCHEMA_VERSION = 1;
+
+export interface AuditReport {
+  schemaVersion: typeof REPORT_SCHEMA_VERSION;
+  /** `options.now`, ISO 8601. */
+  generatedAt: string;
+  settings: { gracePeriodDays: number; exemptTag: string; portalBaseUrl: string };
+  run: RunSummary;
+  /** The action list: highest risk first. */
+  unused: IdentityFinding[];
+  /** Review lists, highest risk first. */
+  federated: IdentityFinding[];
+  recent: IdentityFinding[];
+  exempt: IdentityFinding[];
+  error: IdentityFinding[];
+  deleted: IdentityFinding[];
+  inUseCount: number;
+  /** In the JSON only; the HTML report shows the count. Sorted by name. */
+  inUse: IdentityFinding[];
+}
+
+export interface RunSummary {
+  runId: string;
+  tenantId: string;
+  scope: AuditScope;
+  trigger: RunTrigger;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  durationSeconds: number | null;
+  expected: number;
+  checked: number;
+  deleted: number;
+  failed: number;
+  requests: number;
+  throttled: number;
+  error: string | null;
+  identityCount: number;
+  /** Every verdict is a key, in `VERDICTS` order, zero when none. */
+  countsByVerdict: Record<Verdict, number>;
+  newUnusedCount: number;
+  /** Sorted by subscription id. */
+  subscriptions: SubscriptionSummary[];
+}
+
+export interface SubscriptionSummary {
+  subscriptionId: string;
+  /** Known only when some associated resource lived in that subscription (Azure names it there). */
+  subscriptionName: string | null;
+  identityCount: number;
+  countsByVerdict: Record<Verdict, number>;
+}
+
+export interface RoleAssignmentSummary {
+  roleName: string;
+  scope: string;
+  scopeLevel: ScopeLevel;
+  privileged: boolean;
+}
+
+export interface AssociationSummary {
+  id: string;
+  name: string;
+  type: string;
+}
+
+export interface IdentityFinding {
+  /** Lower-cased ARM id: how history and previous verdicts are keyed. */
+  key: string;
+  id: string;
+  name: string;
+  subscriptionId: string;
+  subscriptionName: string | null;
+  resourceGroup: string;
+  location: string;
+  tenantId: string;
+  principalId: string;
+  clientId: string;
+  createdAt: string | null;
+  /** Sorted by tag name. */
+  tags: Record<string, string>;
+  status: CheckStatus;
+  checkedAt: string | null;
+  associationCount: number | null;
+  federatedCredentialCount: number | null;
+  /** The stored first page of associated resources (not all of them when associationCount is larger). */
+  associations: AssociationSummary[];
+  verdict: Verdict;
+  reasons: string[];
+  risk: { level: RiskLevel; score: number; reasons: string[] };
+  /** Privileged first, then broadest scope first. */
+  roleAssignments: RoleAssignmentSummary[];
+  /** Start of the first run of the current unbroken series of unused verdicts; null unless unused. */
+  unusedSince: string | null;
+  /** Unused now and not unused in the previous completed run. */
+  isNew: boolean;
+  /** Why the check failed; set for the error verdict (and whenever the run recorded an error). */
+  error: string | null;
+  portalUrl: string;
+  /** Only for unused identities: nobody should find a delete command next to an identity in use. */
+  deleteCommand: string | null;
+}
+
+export interface BuildReportInput {
+  run: AuditRun;
+  identities: IdentityResult[];
+  /** All role assignments of the run's principals (one Resource Graph query). */
+  roleAssignments: RoleAssignment[];
+  /** Per identity key (lower-cased ARM id): its verdicts in earlier completed runs. This run's is added. */
+  history: Map<string, HistoryEntry[]>;
+  /** Verdicts of the previous completed run; omitted when there was none (then every unused one is new). */
+  previousRunVerdicts?: Map<string, Verdict>;
+  options: VerdictOptions;
+  /** Default https://portal.azure.com. */
+  portalBaseUrl?: string;
+}
+
+const SCOPE_ORDER: Record<ScopeLevel, number> = {
+  root: 0,
+  "management-group": 1,
+  unknown: 2,
+  subscription: 3,
+  "resource-group": 4,
+  resource: 5,
+};
+
+export function buildReport(input: BuildReportInput): AuditReport {
+  const { run, options } = input;
+  assertVerdictOptions(options);
+  const portalBaseUrl = normalizePortalBaseUrl(input.portalBaseUrl ?? DEFAULT_PORTAL_BASE_URL);
+  const byPrincipal = assignmentsByPrincipal(input.roleAssignments);
+  const subscriptionNames = subscriptionNamesFrom(input.identities);
+
+  const findings = input.identities.map((identity) =>
+    findingFor(identity, {
+      run,
+      options,
+      portalBaseUrl,
+      assignments: byPrincipal.get(identity.principalId.toLowerCase()) ?? [],
+      history: input.history.get(identity.id.toLowerCase()) ?? [],
+      previousRunVerdicts: input.previousRunVerdicts,
+      subscriptionName: subscriptionNames.get(identity.subscriptionId.toLowerCase()) ?? null,
+    }),
+  );
+
+  const withVerdict = (verdict: Verdict) => findings.filter((finding) => finding.verdict === verdict).sort(compareByRisk);
+  const inUse = findings.filter((finding) => finding.verdict === "in-use").sort(compareByName);
+
+  return {
+    schemaVersion: REPORT_SCHEMA_VERSION,
+    generatedAt: options.now.toISOString(),
+    settings: { gracePeriodDays: options.gracePeriodDays, exemptTag: options.exemptTag, portalBaseUrl },
+    run: summarizeRun(run, findings, subscriptionNames),
+    unused: rankUnused(findings),
+    federated: withVerdict("federated"),
+    recent: withVerdict("recent"),
+    exempt: withVerdict("exempt"),
+    error: withVerdict("error"),
+    deleted: withVerdict("deleted"),
+    inUseCount: inUse.length,
+    inUse,
+  };
+}
+
+/** Every finding of the report, in report order (unused first, in-use last). */
+export function allFindings(report: AuditReport): IdentityFinding[] {
+  return [
+    ...report.unused,
+    ...report.federated,
+    ...report.recent,
+    ...report.exempt,
+    ...report.error,
+    ...report.deleted,
+    ...report.inUse,
+  ];
+}
+
+interface FindingContext {
+  run: AuditRun;
+  options: VerdictOptions;
+  portalBaseUrl: string;
+  assignments: RoleAssignment[];
+  history: HistoryEntry[];
+  previousRunVerdicts: Map<string, Verdict> | undefined;
+  subscriptionName: string | null;
+}
+
+function findingFor(identity: IdentityResult, context: FindingContext): IdentityFinding {
+  const key = identity.id.toLowerCase();
+  const history = ownHistory(context.history, identity.createdAt, context.run.runId);
+  const firstSeenAt = sortHistory(history)[0]?.startedAt;
+  const { verdict, reasons } = verdictFor(identity, context.options, firstSeenAt ? { firstSeenAt } : {});
+  const risk = riskFor(context.assignments);
+  const unused = verdict === "unused";
+  const since = unused
+    ? unusedSince([...history, { runId: context.run.runId, startedAt: context.run.startedAt, verdict }])
+    : undefined;
+
+  return {
+    key,
+    id: identity.id,
+    name: identity.name,
+    subscriptionId: identity.subscriptionId,
+    subscriptionName: context.subscriptionName,
+    resourceGroup: identity.resourceGroup,
+    location: identity.location,
+    tenantId: identity.tenantId || context.run.tenantId,
+    principalId: identity.principalId,
+    clientId: identity.clientId,
+    createdAt: identity.createdAt ?? null,
+    tags: sortedTags(identity.tags),
+    status: identity.status,
+    checkedAt: identity.checkedAt ?? null,
+    associationCount: identity.associationCount ?? null,
+    federatedCredentialCount: identity.federatedCredentialCount ?? null,
+    associations: (identity.associations ?? []).map(({ id, name, type }) => ({ id, name, type })),
+    verdict,
+    reasons,
+    risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
+    roleAssignments: summarizeAssignments(context.assignments),
+    unusedSince: since ?? null,
+    isNew: isNew(verdict, context.previousRunVerdicts?.get(key)),
+    error: identity.error ?? (verdict === "error" ? reasons.join("; ") : null),
+    portalUrl: portalUrlFor(identity.tenantId || context.run.tenantId, identity.id, context.portalBaseUrl),
+    deleteCommand: unused ? deleteCommandFor(identity.id) : null,
+  };
+}
+
+/**
+ * The identity's earlier verdicts, without the current run (its verdict is computed here) and without runs
+ * that started before the identity was created: those saw an earlier identity of the same name, deleted
+ * and created again, and must not date this one's age or unused series.
+ */
+function ownHistory(history: HistoryEntry[], createdAt: string | undefined, currentRunId: string): HistoryEntry[] {
+  const created = createdAt ? Date.parse(createdAt) : Number.NaN;
+  return history.filter(
+    (entry) =>
+      entry.runId !== currentRunId && (Number.isNaN(created) || !(Date.parse(entry.startedAt) < created)),
+  );
+}
+
+function summarizeAssignments(assignments: RoleAssignment[]): RoleAssignmentSummary[] {
+  const seen = new Set<string>();
+  return assignments
+    .filter((assignment) => {
+      const id = assignment.id.toLowerCase();
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    })
+    .map((assignment) => ({
+      roleName: displayRoleName(assignment),
+      scope: assignment.scope,
+      scopeLevel: scopeLevelOf(assignment.scope),
+      privileged: isPrivileged(assignment),
+    }))
+    .sort(
+      (a, b) =>
+        Number(b.privileged) - Number(a.privileged) ||
+        SCOPE_ORDER[a.scopeLevel] - SCOPE_ORDER[b.scopeLevel] ||
+        compareCodeUnits(a.roleName, b.roleName) ||
+        compareCodeUnits(a.scope.toLowerCase(), b.scope.toLowerCase()),
+    );
+}
+
+function summarizeRun(
+  run: AuditRun,
+  findings: IdentityFinding[],
+  subscriptionNames: Map<string, string>,
+): RunSummary {
+  const bySubscription = new Map<string, { subscriptionId: string; findings: IdentityFinding[] }>();
+  for (const finding of findings) {
+    const key = finding.subscriptionId.toLowerCase();
+    const entry = bySubscription.get(key) ?? { subscriptionId: finding.subscriptionId, findings: [] };
+    entry.findings.push(finding);
+    bySubscription.set(key, entry);
+  }
+  const subscriptions = [...bySubscription.entries()]
+    .sort(([a], [b]) => compareCodeUnits(a, b))
+    .map(([key, entry]) => ({
+      subscriptionId: entry.subscriptionId,
+      subscriptionName: subscriptionNames.get(key) ?? null,
+      identityCount: entry.findings.length,
+      countsByVerdict: countByVerdict(entry.findings),
+    }));
+
+  return {
+    runId: run.runId,
+    tenantId: run.tenantId,
+    scope: { subscriptions: [...run.scope.subscriptions], managementGroups: [...run.scope.managementGroups] },
+    trigger: run.trigger,
+    status: run.status,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt ?? null,
+    durationSeconds: durationSeconds(run.startedAt, run.finishedAt),
+    expected: run.expected,
+    checked: run.checked,
+    deleted: run.deleted,
+    failed: run.failed,
+    requests: run.requests,
+    throttled: run.throttled,
+    error: run.error ?? null,
+    identityCount: findings.length,
+    countsByVerdict: countByVerdict(findings),
+    newUnusedCount: findings.filter((finding) => finding.isNew).length,
+    subscriptions,
+  };
+}
+
+function countByVerdict(findings: IdentityFinding[]): Record<Verdict, number> {
+  const counts = Object.fromEntries(VERDICTS.map((verdict) => [verdict, 0])) as Record<Verdict, number>;
+  for (const finding of findings) counts[finding.verdict] += 1;
+  return counts;
+}
+
+/** Azure names a subscription only next to the associated resources that live in it. */
+function subscriptionNamesFrom(identities: IdentityResult[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const identity of identities) {
+    for (const association of identity.associations ?? []) {
+      const key = association.subscriptionId?.toLowerCase();
+      if (key && association.subscriptionDisplayName && !names.has(key)) {
+        names.set(key, association.subscriptionDisplayName);
+      }
+    }
+  }
+  return names;
+}
+
+function durationSeconds(startedAt: string, finishedAt: string | undefined): number | null {
+  if (!finishedAt) return null;
+  const milliseconds = Date.parse(finishedAt) - Date.parse(startedAt);
+  return Number.isNaN(milliseconds) ? null : Math.round(milliseconds / 1000);
+}
+
+function sortedTags(tags: Record<string, string> | undefined): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(tags ?? {}).sort(([a], [b]) => compareCodeUnits(a.toLowerCase(), b.toLowerCase()) || compareCodeUnits(a, b)),
+  );
+}
+
+function compareCodeUnits(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
+}

@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createRequire } from "node:module";
+import net from "node:net";
+import path from "node:path";
+
+/** The well-known development account that Azurite serves; not a secret (documented by Microsoft). */
+const DEV_ACCOUNT = "devstoreaccount1";
+const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface LocalAzurite {
+  /** A storage connection string for the in-memory account. */
+  connectionString: string;
+  ports: { blob: number; queue: number; table: number };
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+async function waitForPort(port: number, deadline: number, child: ChildProcess): Promise<void> {
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`Azurite exited early with code ${child.exitCode}`);
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`Azurite did not listen on 127.0.0.1:${port} in time`);
+}
+
+function azuriteEntryPoint(): string {
+  // Azurite is a devDependency: a deployed function app never starts it.
+  const require = createRequire(import.meta.url);
+  try {
+    const pkg = require.resolve("azurite/package.json");
+    return path.join(path.dirname(pkg), "dist", "src", "azurite.js");
+  } catch {
+    throw new Error(
+      "Azurite is not installed. Run `npm ci` in the uami-audit folder, or pass --storage with a real storage account.",
+    );
+  }
+}
+
+export function connectionStringFor(ports: { blob: number; queue: number; table: number }): string {
+  const base = "http://127.0.0.1";
+  return [
+    "DefaultEndpointsProtocol=http",
+    `AccountName=${DEV_ACCOUNT}`,
+    `AccountKey=${DEV_KEY}`,
+    `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
+    `QueueEndpoint=${base}:${ports.queue}/${DEV_ACCOUNT}`,
+    `TableEndpoint=${base}:${ports.table}/${DEV_ACCOUNT}`,
+  ].join(";");
+}
+
+/**
+ * Starts an in-memory Azurite on free loopback ports. Telemetry is disabled: this machine has no
+ * internet and Azurite would otherwise try to send it.
+ */
+export async function startLocalAzurite(): Promise<LocalAzurite> {
+  const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
+  const child = spawn(
+    process.execPath,
+    [
+      azuriteEntryPoint(),
+      "--inMemoryPersistence",
+      "--disableTelemetry",
+      "--silent",
+      "--skipApiVersionCheck",
+      "--loose",
+      "--blobHost", "127.0.0.1", "--blobPort", String(ports.blob),
+      "--queueHost", "127.0.0.1", "--queuePort", String(ports.queue),
+      "--tableHost", "127.0.0.1", "--tablePort", String(ports.table),
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const deadline = Date.now() + 30_000;
+  try {
+    for (const port of Object.values(ports)) await waitForPort(port, deadline, child);
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw new Error(`${(error as Error).message}${stderr ? `\nAzurite said: ${stderr}` : ""}`);
+  }
+  return {
+    connectionString: connectionStringFor(ports),
+    ports,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+      }),
+  };
+}

@@ -1,0 +1,239 @@
+/**
+ * Audit runs: creation under a per-tenant lock, progress counters kept exact with ETag-guarded batch
+ * transactions, and the index that lists a tenant's runs newest first.
+ */
+import { randomUUID } from "node:crypto";
+import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
+import type { AuditRun, IdentityResult, RunTrigger } from "../audit/model.js";
+import type { AuditScope } from "../arm/types.js";
+import type { AuditStorage } from "./auditStorage.js";
+import { entityToRun, IDENTITY_ROW_PREFIX, identityToEntity, RUN_ROW, runToEntity } from "./entities.js";
+import { identityKey, invertedTimeKey } from "./keys.js";
+
+const LOCK_ROW = "active-run";
+/** A run still enumerating after this long was abandoned by a crashed start: it may be taken over. */
+const STALE_ENUMERATION_MS = 2 * 60 * 60 * 1000;
+
+export function statusCode(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | undefined)?.statusCode;
+}
+
+export function isPreconditionFailed(error: unknown): boolean {
+  return statusCode(error) === 412;
+}
+
+export const identityRowKey = (id: string): string => `${IDENTITY_ROW_PREFIX}${identityKey(id)}`;
+
+export async function getRun(storage: AuditStorage, runId: string): Promise<(AuditRun & { etag: string }) | undefined> {
+  try {
+    const e = await storage.audits.getEntity<Record<string, unknown>>(runId, RUN_ROW);
+    return { ...entityToRun(e), etag: e.etag };
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw new Error(`Reading run ${runId} failed: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+export function newRunId(now: Date): string {
+  // Sortable by time and unique without coordination.
+  return `${now.toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}
+
+export type StartRunResult = { started: true; run: AuditRun } | { started: false; activeRunId: string };
+
+async function readLock(locks: TableClient, tenantId: string) {
+  try {
+    return await locks.getEntity<{ runId: string }>(tenantId, LOCK_ROW);
+  } catch (error) {
+    if (statusCode(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Creates a run unless one is already in progress for the tenant. The lock row is created with
+ * "insert" (fails with 409 if present), so two starts racing on two instances cannot both win; a lock
+ * whose run ended, or whose enumeration was abandoned, is replaced under its ETag.
+ */
+export async function startRun(
+  storage: AuditStorage,
+  input: { tenantId: string; scope: AuditScope; trigger: RunTrigger; now: Date },
+): Promise<StartRunResult> {
+  const run: AuditRun = {
+    runId: newRunId(input.now),
+    tenantId: input.tenantId,
+    scope: input.scope,
+    trigger: input.trigger,
+    status: "enumerating",
+    startedAt: input.now.toISOString(),
+    expected: 0,
+    checked: 0,
+    deleted: 0,
+    failed: 0,
+    requests: 0,
+    throttled: 0,
+  };
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const lock = await readLock(storage.locks, input.tenantId);
+    try {
+      if (!lock) {
+        await storage.locks.createEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId });
+      } else {
+        const holder = await getRun(storage, lock.runId);
+        const abandoned =
+          holder?.status === "enumerating" && input.now.getTime() - Date.parse(holder.startedAt) > STALE_ENUMERATION_MS;
+        if (holder && (holder.status === "running" || holder.status === "enumerating") && !abandoned) {
+          return { started: false, activeRunId: holder.runId };
+        }
+        if (holder && abandoned) await failRun(storage, holder.runId, "Enumeration did not finish (start crashed); superseded by a new run");
+        await storage.locks.updateEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId }, "Replace", { etag: lock.etag });
+      }
+    } catch (error) {
+      if (statusCode(error) === 409 || isPreconditionFailed(error)) continue; // another start won the race: look again
+      throw error;
+    }
+    await storage.audits.createEntity(runToEntity(run));
+    await storage.runIndex.upsertEntity({
+      partitionKey: run.tenantId,
+      rowKey: invertedTimeKey(run.startedAt, run.runId),
+      runId: run.runId,
+      startedAt: run.startedAt,
+    });
+    return { started: true, run };
+  }
+  throw new Error(`Could not take the run lock of tenant ${input.tenantId}: too much contention`);
+}
+
+/** Releases the tenant's lock if the run still holds it. */
+export async function releaseRunLock(storage: AuditStorage, tenantId: string, runId: string): Promise<void> {
+  const lock = await readLock(storage.locks, tenantId);
+  if (!lock || lock.runId !== runId) return;
+  try {
+    await storage.locks.deleteEntity(tenantId, LOCK_ROW, { etag: lock.etag });
+  } catch (error) {
+    if (statusCode(error) !== 404 && !isPreconditionFailed(error)) throw error;
+  }
+}
+
+type RunPatch = (run: AuditRun) => Partial<AuditRun> | undefined;
+
+/** Read-modify-write of the run row under its ETag, retried on conflict. Returns the run as written. */
+export async function updateRun(storage: AuditStorage, runId: string, patch: RunPatch): Promise<AuditRun> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const run = await getRun(storage, runId);
+    if (!run) throw new Error(`Run ${runId} does not exist`);
+    const changes = patch(run);
+    if (!changes) return run;
+    const next: AuditRun = { ...run, ...changes };
+    try {
+      await storage.audits.updateEntity(runToEntity(next), "Replace", { etag: run.etag });
+      return next;
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw error;
+      await jitter(attempt);
+    }
+  }
+  throw new Error(`Updating run ${runId} failed: too many concurrent updates`);
+}
+
+export async function failRun(storage: AuditStorage, runId: string, reason: string): Promise<void> {
+  await updateRun(storage, runId, (run) =>
+    run.status === "complete" || run.status === "failed" ? undefined : { status: "failed", error: reason, finishedAt: new Date().toISOString() },
+  );
+}
+
+function completionOf(run: AuditRun, now: Date): Partial<AuditRun> {
+  const accounted = run.checked + run.deleted + run.failed;
+  return run.status === "running" && accounted >= run.expected ? { status: "complete", finishedAt: now.toISOString() } : {};
+}
+
+/** Enumeration is over: the run now knows how many identities it expects. */
+export async function finishEnumeration(storage: AuditStorage, runId: string, expected: number, now: Date): Promise<AuditRun> {
+  return updateRun(storage, runId, (run) => {
+    if (run.status !== "enumerating") return undefined;
+    const next: AuditRun = { ...run, expected, status: "running" };
+    return { expected, status: "running", ...completionOf(next, now) };
+  });
+}
+
+export async function addRunCounters(storage: AuditStorage, runId: string, delta: { requests?: number; throttled?: number }): Promise<void> {
+  if (!delta.requests && !delta.throttled) return;
+  await updateRun(storage, runId, (run) => ({
+    requests: run.requests + (delta.requests ?? 0),
+    throttled: run.throttled + (delta.throttled ?? 0),
+  }));
+}
+
+export type RecordOutcome = { recorded: false } | { recorded: true; run: AuditRun; completedNow: boolean };
+
+/**
+ * Writes an identity's final result and counts it on the run in ONE batch transaction (same partition,
+ * both rows ETag-guarded). The identity leaves "pending" exactly once however many times its message
+ * is delivered, so the counters are exact and the run turns "complete" exactly once, even when the
+ * last two identities finish together (one of the two batches fails with 412 and re-reads).
+ */
+export async function recordIdentityResult(
+  storage: AuditStorage,
+  result: IdentityResult,
+  requests: number,
+  now: Date,
+): Promise<RecordOutcome> {
+  if (result.status === "pending") throw new Error("recordIdentityResult needs a final status");
+  const rowKey = identityRowKey(result.id);
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const [current, run] = await Promise.all([
+      storage.audits.getEntity<Record<string, unknown>>(result.runId, rowKey).catch((error: unknown) => {
+        if (statusCode(error) === 404) return undefined;
+        throw error;
+      }),
+      getRun(storage, result.runId),
+    ]);
+    if (!run) throw new Error(`Run ${result.runId} does not exist (identity ${result.id})`);
+    if (!current) throw new Error(`Identity ${result.id} is not part of run ${result.runId}`);
+    if (current.status !== "pending") return { recorded: false };
+    const counted: AuditRun = {
+      ...run,
+      checked: run.checked + (result.status === "checked" ? 1 : 0),
+      deleted: run.deleted + (result.status === "deleted" ? 1 : 0),
+      failed: run.failed + (result.status === "error" ? 1 : 0),
+      requests: run.requests + requests,
+    };
+    const next: AuditRun = { ...counted, ...completionOf(counted, now) };
+    const actions: TransactionAction[] = [
+      ["update", identityToEntity(result, rowKey), "Replace", { etag: current.etag }],
+      ["update", runToEntity(next), "Replace", { etag: run.etag }],
+    ];
+    try {
+      await storage.audits.submitTransaction(actions);
+      return { recorded: true, run: next, completedNow: run.status !== "complete" && next.status === "complete" };
+    } catch (error) {
+      if (!isPreconditionFailed(error)) throw new Error(`Recording ${result.id} on run ${result.runId} failed: ${(error as Error).message}`, { cause: error });
+      await jitter(attempt);
+    }
+  }
+  throw new Error(`Recording ${result.id} on run ${result.runId} failed: too many concurrent updates`);
+}
+
+async function jitter(attempt: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 10 * (attempt + 1))));
+}
+
+/** Runs of a tenant, newest first. */
+export async function* listRuns(storage: AuditStorage, tenantId: string): AsyncGenerator<AuditRun> {
+  const rows = storage.runIndex.listEntities<{ runId: string }>({
+    queryOptions: { filter: odata`PartitionKey eq ${tenantId}`, select: ["runId"] },
+  });
+  for await (const row of rows) {
+    const run = await getRun(storage, row.runId);
+    if (run) yield run;
+  }
+}
+
+export async function latestCompletedRun(storage: AuditStorage, tenantId: string, before?: string): Promise<AuditRun | undefined> {
+  for await (const run of listRuns(storage, tenantId)) {
+    if (run.status === "complete" && (!before || run.startedAt < before)) return run;
+  }
+  return undefined;
+}
+
+export const __test = { LOCK_ROW };
