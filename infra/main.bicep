@@ -68,7 +68,7 @@ param deployEmail bool = false
 @description('UAMI_MAIL_TO: comma-separated recipients. Mail is sent only when deployEmail is true and this is set.')
 param mailTo string = ''
 
-@description('Data location of the Communication Services resources, e.g. "United States", "Europe". Fixed at creation.')
+@description('Data location of the Communication Services resources, e.g. "United States", "Europe". Fixed at creation. Empty means the default.')
 param emailDataLocation string = 'United States'
 
 var abbrs = loadJsonContent('./abbreviations.json')
@@ -77,9 +77,11 @@ var tags = { 'azd-env-name': environmentName }
 var functionAppName = !empty(apiServiceName) ? apiServiceName : '${abbrs.webSitesFunctions}api-${resourceToken}'
 var deploymentStorageContainerName = toLower('app-package-${take(functionAppName, 32)}-${take(uniqueString(functionAppName, resourceToken), 7)}')
 
-// azd passes an unset environment variable as an empty string; empty schedules fall back to the defaults.
+// azd passes an unset environment variable as an empty string; these values contain spaces, so their
+// defaults are applied here rather than in main.parameters.json.
 var auditScheduleSetting = empty(auditSchedule) ? '0 0 2 * * *' : auditSchedule
 var reportScheduleSetting = empty(reportSchedule) ? '0 0 6 * * *' : reportSchedule
+var emailDataLocationSetting = empty(emailDataLocation) ? 'United States' : emailDataLocation
 
 // The app refuses to start with a mail transport but no recipient (src/config.ts), so mail is switched on
 // only when there is both a sender and someone to send to.
@@ -139,7 +141,7 @@ module email 'app/email.bicep' = if (deployEmail) {
   params: {
     emailServiceName: '${abbrs.communicationEmailServices}${resourceToken}'
     communicationServiceName: '${abbrs.communicationCommunicationServices}${resourceToken}'
-    dataLocation: emailDataLocation
+    dataLocation: emailDataLocationSetting
     tags: tags
     principalId: apiIdentity.outputs.principalId
   }
@@ -189,6 +191,7 @@ output SERVICE_API_NAME string = api.outputs.name
 output AZURE_FUNCTION_NAME string = api.outputs.name
 output SERVICE_API_URI string = 'https://${api.outputs.defaultHostName}'
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.connectionString
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 // The tenant admin passes this to tenant-access.bicep (principalId).
 output SERVICE_API_IDENTITY_PRINCIPAL_ID string = apiIdentity.outputs.principalId

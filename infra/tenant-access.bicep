@@ -1,7 +1,7 @@
 // Tenant-wide READ access for the audit, deployed separately by a tenant admin (Owner of the management
 // group) after `azd up`:
 //
-//   az deployment mg create \
+//   az deployment mg create --name uami-audit-tenant-access \
 //     --management-group-id <tenant-id = the Tenant Root Group, or an audited management group> \
 //     --location <any region, for the deployment record> \
 //     --template-file infra/tenant-access.bicep \

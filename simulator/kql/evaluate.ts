@@ -1,0 +1,423 @@
+/**
+ * Compiles a parsed query into a pipeline of stages, each a plain loop over an array of rows. Columns are
+ * tracked statically through the pipeline so that names and types are checked before any row is read.
+ *
+ * Rows straight from the source are never copied by where/order/take (the caller's objects pass through
+ * untouched); the first operator that reshapes rows builds new objects, and a query that never reshapes
+ * gets one final copy so every output row holds exactly the output columns.
+ */
+import type { Expr, NamedExpr, Operator, Query, SortKey } from "./ast.js";
+import { INVALID_QUERY, UNSUPPORTED_OPERATOR, errorAt } from "./errors.js";
+import { columnReader, compileExpr, derivedName, type Evaluator, type Row, type Scope } from "./scalar.js";
+import { ARG_TABLE_SCHEMAS, type ScalarType, type SchemaColumn } from "./schema.js";
+import { compareScalars, isBag } from "./values.js";
+
+type Stage = (rows: Iterable<Row>) => Row[];
+
+export interface CompiledPipeline {
+  /** Lower-case table name, as in ARG_TABLE_SCHEMAS. */
+  readonly table: string;
+  readonly usesLimit: boolean;
+  /** The output columns, in order, with their static types. */
+  readonly columns: readonly SchemaColumn[];
+  run(source: Iterable<Row>): Row[];
+}
+
+/** What the compiler knows about the rows between two operators. */
+interface State {
+  readonly columns: readonly SchemaColumn[];
+  /** True once rows are objects we built with exactly `columns`; false while they are the caller's rows. */
+  readonly exact: boolean;
+}
+
+export function compilePipeline(query: Query, text: string): CompiledPipeline {
+  const table = query.table.toLowerCase();
+  const schema = Object.hasOwn(ARG_TABLE_SCHEMAS, table) ? ARG_TABLE_SCHEMAS[table] : undefined;
+  if (schema === undefined) {
+    throw errorAt(
+      INVALID_QUERY,
+      `Unknown table '${query.table}': the simulator serves ${Object.keys(ARG_TABLE_SCHEMAS).join(", ")}`,
+      text,
+      query.tablePos,
+    );
+  }
+  let state: State = { columns: schema, exact: false };
+  const stages: Stage[] = [];
+  let usesLimit = false;
+  for (const operator of query.operators) {
+    const compiled = compileOperator(operator, state, text);
+    stages.push(compiled.stage);
+    state = compiled.state;
+    if (operator.kind === "take") usesLimit = true;
+  }
+  if (!state.exact) stages.push(mapStage(rowCopier(state.columns)));
+  const columns = state.columns;
+  return {
+    table,
+    usesLimit,
+    columns,
+    run(source) {
+      let rows: Iterable<Row> = source;
+      for (const stage of stages) rows = stage(rows);
+      return rows as Row[];
+    },
+  };
+}
+
+interface CompiledOperator {
+  readonly stage: Stage;
+  readonly state: State;
+}
+
+function compileOperator(operator: Operator, state: State, text: string): CompiledOperator {
+  switch (operator.kind) {
+    case "where":
+      return compileWhere(operator.predicate, state, text);
+    case "project":
+      return compileProject(operator.items, state, text);
+    case "project-away":
+      return compileProjectAway(operator.columns, state, text);
+    case "extend":
+      return compileExtend(operator.items, state, text);
+    case "sort":
+      return compileSort(operator.keys, state, text);
+    case "take":
+      return { stage: takeStage(operator.count), state };
+    case "mv-expand":
+      return compileMvExpand(operator, state, text);
+    case "summarize":
+      return compileSummarize(operator.aggregates, operator.by, state, text);
+    case "count":
+      return {
+        stage: (rows) => {
+          let count = 0;
+          for (const _row of rows) count++;
+          return [{ Count: count }];
+        },
+        state: { columns: [{ name: "Count", type: "long" }], exact: true },
+      };
+  }
+}
+
+function scopeOf(columns: readonly SchemaColumn[], text: string): Scope {
+  return { columns: new Map(columns.map((c) => [c.name, c])), text };
+}
+
+/** The output name of a project/extend/summarize item: its alias, else Kusto's name for a path. */
+function itemName(item: NamedExpr, text: string): string {
+  const name = item.name ?? derivedName(item.expr);
+  if (name === undefined) {
+    throw errorAt(INVALID_QUERY, "Name this expression's column: write 'name = expression'", text, item.pos);
+  }
+  return name;
+}
+
+/** Builds a new row holding exactly `columns`, read with Kusto's rules (missing string = "", else null). */
+function rowCopier(columns: readonly SchemaColumn[]): (row: Row) => Row {
+  const names = columns.map((c) => c.name);
+  const readers = columns.map(columnReader);
+  const count = names.length;
+  return (row) => {
+    const copy: Row = {};
+    for (let i = 0; i < count; i++) copy[names[i] as string] = (readers[i] as Evaluator)(row);
+    return copy;
+  };
+}
+
+function mapStage(transform: (row: Row) => Row): Stage {
+  return (rows) => {
+    const out: Row[] = [];
+    for (const row of rows) out.push(transform(row));
+    return out;
+  };
+}
+
+function compileWhere(predicate: Expr, state: State, text: string): CompiledOperator {
+  const compiled = compileExpr(predicate, scopeOf(state.columns, text));
+  if (compiled.type !== "bool" && compiled.type !== "dynamic") {
+    throw errorAt(INVALID_QUERY, `where needs a boolean condition, got a ${compiled.type} expression`, text, predicate.pos);
+  }
+  const test = compiled.evaluate;
+  return {
+    stage: (rows) => {
+      const out: Row[] = [];
+      // Only true keeps a row: false and null (a comparison involving null) both drop it.
+      for (const row of rows) if (test(row) === true) out.push(row);
+      return out;
+    },
+    state,
+  };
+}
+
+function requireUniqueName(seen: Set<string>, name: string, item: NamedExpr, text: string): void {
+  if (seen.has(name)) throw errorAt(INVALID_QUERY, `Column '${name}' appears twice in the output`, text, item.pos);
+  seen.add(name);
+}
+
+function compileProject(items: readonly NamedExpr[], state: State, text: string): CompiledOperator {
+  const scope = scopeOf(state.columns, text);
+  const seen = new Set<string>();
+  const columns: SchemaColumn[] = [];
+  const evaluators: Evaluator[] = [];
+  for (const item of items) {
+    const name = itemName(item, text);
+    requireUniqueName(seen, name, item, text);
+    const compiled = compileExpr(item.expr, scope);
+    columns.push({ name, type: compiled.type });
+    evaluators.push(compiled.evaluate);
+  }
+  const names = columns.map((c) => c.name);
+  const count = names.length;
+  return {
+    stage: mapStage((row) => {
+      const out: Row = {};
+      for (let i = 0; i < count; i++) {
+        const value = (evaluators[i] as Evaluator)(row);
+        out[names[i] as string] = value === undefined ? null : value;
+      }
+      return out;
+    }),
+    state: { columns, exact: true },
+  };
+}
+
+function compileProjectAway(
+  names: readonly { readonly name: string; readonly pos: number }[],
+  state: State,
+  text: string,
+): CompiledOperator {
+  const removed = new Set<string>();
+  for (const { name, pos } of names) {
+    if (!state.columns.some((c) => c.name === name)) {
+      throw errorAt(INVALID_QUERY, `project-away: unknown column '${name}'`, text, pos);
+    }
+    removed.add(name);
+  }
+  const columns = state.columns.filter((c) => !removed.has(c.name));
+  return { stage: mapStage(rowCopier(columns)), state: { columns, exact: true } };
+}
+
+function compileExtend(items: readonly NamedExpr[], state: State, text: string): CompiledOperator {
+  const columns = [...state.columns];
+  const steps: { name: string; evaluate: Evaluator }[] = [];
+  const seen = new Set<string>();
+  for (const item of items) {
+    const name = itemName(item, text);
+    requireUniqueName(seen, name, item, text);
+    // Later items see earlier ones (`extend a = x, b = a`), so each compiles against the columns so far.
+    const compiled = compileExpr(item.expr, scopeOf(columns, text));
+    const existing = columns.findIndex((c) => c.name === name);
+    // Extending an existing name replaces that column in place, as in Kusto.
+    if (existing >= 0) columns[existing] = { name, type: compiled.type };
+    else columns.push({ name, type: compiled.type });
+    steps.push({ name, evaluate: compiled.evaluate });
+  }
+  const copy = state.exact ? (row: Row): Row => ({ ...row }) : rowCopier(state.columns);
+  return {
+    stage: mapStage((row) => {
+      const out = copy(row);
+      for (const step of steps) {
+        const value = step.evaluate(out);
+        out[step.name] = value === undefined ? null : value;
+      }
+      return out;
+    }),
+    state: { columns, exact: true },
+  };
+}
+
+function requireGroupableType(type: ScalarType, what: string, pos: number, text: string): void {
+  // Kusto refuses to sort or group by dynamic values; so do we, rather than invent an order.
+  if (type === "dynamic") {
+    throw errorAt(INVALID_QUERY, `Cannot ${what} a dynamic value: convert it first, e.g. with tostring()`, text, pos);
+  }
+}
+
+function compileSort(keys: readonly SortKey[], state: State, text: string): CompiledOperator {
+  const scope = scopeOf(state.columns, text);
+  const evaluators: Evaluator[] = [];
+  const descending: boolean[] = [];
+  const nullsFirst: boolean[] = [];
+  for (const key of keys) {
+    const compiled = compileExpr(key.expr, scope);
+    requireGroupableType(compiled.type, "order by", key.expr.pos, text);
+    evaluators.push(compiled.evaluate);
+    descending.push(key.descending);
+    // Kusto's default: nulls first when ascending, last when descending.
+    nullsFirst.push(key.nullsFirst ?? !key.descending);
+  }
+  const count = evaluators.length;
+  type Keyed = { row: Row; keys: unknown[] };
+  const compare = (a: Keyed, b: Keyed): number => {
+    for (let i = 0; i < count; i++) {
+      const x = a.keys[i];
+      const y = b.keys[i];
+      const xNull = x === null || x === undefined;
+      const yNull = y === null || y === undefined;
+      if (xNull || yNull) {
+        if (xNull && yNull) continue;
+        return (xNull ? -1 : 1) * (nullsFirst[i] ? 1 : -1);
+      }
+      const order = compareScalars(x, y);
+      if (order !== 0) return descending[i] ? -order : order;
+    }
+    return 0;
+  };
+  return {
+    stage: (rows) => {
+      // Evaluate each key once per row, not once per comparison.
+      const keyed: Keyed[] = [];
+      for (const row of rows) {
+        const values = new Array<unknown>(count);
+        for (let i = 0; i < count; i++) values[i] = (evaluators[i] as Evaluator)(row);
+        keyed.push({ row, keys: values });
+      }
+      keyed.sort(compare);
+      return keyed.map((k) => k.row);
+    },
+    state,
+  };
+}
+
+function takeStage(count: number): Stage {
+  return (rows) => {
+    const out: Row[] = [];
+    if (count <= 0) return out;
+    for (const row of rows) {
+      out.push(row);
+      if (out.length >= count) break;
+    }
+    return out;
+  };
+}
+
+/** `to typeof(T)` casts without converting: elements of another type become null ("" for strings). */
+const MV_EXPAND_CASTS: Readonly<Record<string, { type: ScalarType; cast: (value: unknown) => unknown }>> = {
+  dynamic: { type: "dynamic", cast: (v) => v },
+  string: { type: "string", cast: (v) => (typeof v === "string" ? v : "") },
+  long: { type: "long", cast: (v) => (Number.isInteger(v) ? v : null) },
+  int: { type: "long", cast: (v) => (Number.isInteger(v) ? v : null) },
+  real: { type: "real", cast: (v) => (typeof v === "number" ? v : null) },
+  double: { type: "real", cast: (v) => (typeof v === "number" ? v : null) },
+  bool: { type: "bool", cast: (v) => (typeof v === "boolean" ? v : null) },
+  boolean: { type: "bool", cast: (v) => (typeof v === "boolean" ? v : null) },
+};
+
+function compileMvExpand(operator: Extract<Operator, { kind: "mv-expand" }>, state: State, text: string): CompiledOperator {
+  const { item, bagExpansion, limit } = operator;
+  const compiled = compileExpr(item.expr, scopeOf(state.columns, text));
+  if (compiled.type !== "dynamic") {
+    throw errorAt(INVALID_QUERY, `mv-expand needs a dynamic array or bag, got a ${compiled.type} expression`, text, item.pos);
+  }
+  const name = item.name ?? (item.expr.kind === "column" ? item.expr.name : undefined);
+  if (name === undefined) {
+    throw errorAt(INVALID_QUERY, "Name the expanded column: write 'mv-expand name = expression'", text, item.pos);
+  }
+  const castName = operator.toType ?? "dynamic";
+  const cast = Object.hasOwn(MV_EXPAND_CASTS, castName) ? MV_EXPAND_CASTS[castName] : undefined;
+  if (cast === undefined) {
+    throw errorAt(UNSUPPORTED_OPERATOR, `mv-expand to typeof(${castName}) is not supported`, text, operator.pos);
+  }
+  // The expanded column replaces an input column of the same name in place, else it is appended.
+  const columns = [...state.columns];
+  const existing = columns.findIndex((c) => c.name === name);
+  if (existing >= 0) columns[existing] = { name, type: cast.type };
+  else columns.push({ name, type: cast.type });
+
+  const copy = state.exact ? (row: Row): Row => row : rowCopier(state.columns);
+  const evaluate = compiled.evaluate;
+  const castValue = cast.cast;
+  const max = limit ?? Number.POSITIVE_INFINITY;
+  return {
+    stage: (rows) => {
+      const out: Row[] = [];
+      for (const row of rows) {
+        const value = evaluate(row);
+        const base = copy(row);
+        if (Array.isArray(value)) {
+          // An empty array expands to no rows at all.
+          const n = Math.min(value.length, max);
+          for (let i = 0; i < n; i++) out.push({ ...base, [name]: castValue(value[i] ?? null) });
+        } else if (isBag(value)) {
+          const keys = Object.keys(value);
+          const n = Math.min(keys.length, max);
+          for (let i = 0; i < n; i++) {
+            const key = keys[i] as string;
+            const element = bagExpansion === "bag" ? { [key]: value[key] } : [key, value[key]];
+            out.push({ ...base, [name]: castValue(element) });
+          }
+        } else {
+          // Null and scalars are not collections: Kusto keeps the row as it is.
+          out.push({ ...base, [name]: castValue(value ?? null) });
+        }
+      }
+      return out;
+    },
+    state: { columns, exact: true },
+  };
+}
+
+function compileSummarize(
+  aggregates: readonly NamedExpr[],
+  by: readonly NamedExpr[],
+  state: State,
+  text: string,
+): CompiledOperator {
+  const scope = scopeOf(state.columns, text);
+  const seen = new Set<string>();
+  const keyColumns: SchemaColumn[] = [];
+  const keyEvaluators: Evaluator[] = [];
+  for (const item of by) {
+    const name = itemName(item, text);
+    requireUniqueName(seen, name, item, text);
+    const compiled = compileExpr(item.expr, scope);
+    requireGroupableType(compiled.type, "summarize by", item.expr.pos, text);
+    keyColumns.push({ name, type: compiled.type });
+    keyEvaluators.push(compiled.evaluate);
+  }
+  const countNames: string[] = [];
+  for (const item of aggregates) {
+    const expr = item.expr;
+    if (expr.kind !== "call") {
+      throw errorAt(INVALID_QUERY, "summarize expects aggregations such as count() before 'by'", text, item.pos);
+    }
+    if (expr.name !== "count") {
+      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count() is`, text, expr.pos);
+    }
+    if (expr.args.length > 0) {
+      throw errorAt(INVALID_QUERY, "count() takes no arguments", text, expr.pos);
+    }
+    const name = item.name ?? "count_";
+    requireUniqueName(seen, name, item, text);
+    countNames.push(name);
+  }
+  const columns: SchemaColumn[] = [...keyColumns, ...countNames.map((name) => ({ name, type: "long" as const }))];
+  const keyNames = keyColumns.map((c) => c.name);
+  const keyCount = keyEvaluators.length;
+
+  return {
+    stage: (rows) => {
+      // Groups in order of first appearance; ARG does not promise an order either.
+      const groups = new Map<unknown, { values: unknown[]; count: number }>();
+      for (const row of rows) {
+        const values = new Array<unknown>(keyCount);
+        for (let i = 0; i < keyCount; i++) values[i] = (keyEvaluators[i] as Evaluator)(row) ?? null;
+        const key = keyCount === 1 ? values[0] : JSON.stringify(values);
+        const group = groups.get(key);
+        if (group === undefined) groups.set(key, { values, count: 1 });
+        else group.count++;
+      }
+      // Without 'by', summarize always yields one row, even over no input.
+      if (keyCount === 0 && groups.size === 0) groups.set("", { values: [], count: 0 });
+      const out: Row[] = [];
+      for (const { values, count } of groups.values()) {
+        const row: Row = {};
+        for (let i = 0; i < keyCount; i++) row[keyNames[i] as string] = values[i];
+        for (const name of countNames) row[name] = count;
+        out.push(row);
+      }
+      return out;
+    },
+    state: { columns, exact: true },
+  };
+}
