@@ -4,7 +4,6 @@
  * see README.md in this folder for the subset and its semantics.
  */
 import { compilePipeline } from "./evaluate.js";
-import { KqlError } from "./errors.js";
 import { parseQuery } from "./parser.js";
 import type { ScalarType, SchemaColumn } from "./schema.js";
 

@@ -1,5 +1,6 @@
-import type { EmailAddress, EmailClient, EmailMessage, EmailSendResponse } from "@azure/communication-email";
+import { EmailClient, type EmailAddress, type EmailMessage, type EmailSendResponse } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
+import { DefaultAzureCredential } from "@azure/identity";
 import type { MailMessage, MailTransport } from "./transport.js";
 
 /** The one method we use, so a test can stand in for the client. */
@@ -29,31 +30,23 @@ export function createAcsTransport(options: AcsTransportOptions): MailTransport 
   const endpoint = validateEndpoint(options.endpoint);
   const pollIntervalMs = positive(options.pollIntervalMs, 2_000, "pollIntervalMs");
   const timeoutMs = positive(options.timeoutMs, 120_000, "timeoutMs");
-  let client: Promise<EmailSender> | undefined = options.client ? Promise.resolve(options.client) : undefined;
-
-  // The SDK and identity packages are loaded on first send: an SMTP deployment never pays for them.
-  const getClient = (): Promise<EmailSender> =>
-    (client ??= (async () => {
-      const [{ EmailClient }, credential] = await Promise.all([
-        import("@azure/communication-email"),
-        options.credential ??
-          import("@azure/identity").then(
-            ({ DefaultAzureCredential }) =>
-              new DefaultAzureCredential(
-                options.managedIdentityClientId ? { managedIdentityClientId: options.managedIdentityClientId } : {},
-              ),
-          ),
-      ]);
-      return new EmailClient(endpoint, credential);
-    })());
+  // Constructing the client and credential does no I/O: the token is fetched on the first send.
+  const client: EmailSender =
+    options.client ??
+    new EmailClient(
+      endpoint,
+      options.credential ??
+        new DefaultAzureCredential(
+          options.managedIdentityClientId ? { managedIdentityClientId: options.managedIdentityClientId } : {},
+        ),
+    );
 
   return {
     async send(message: MailMessage) {
       const abortSignal = AbortSignal.timeout(timeoutMs);
       let result: EmailSendResponse;
       try {
-        const sender = await getClient();
-        const poller = await sender.beginSend(toAcsEmailMessage(message), {
+        const poller = await client.beginSend(toAcsEmailMessage(message), {
           updateIntervalInMs: pollIntervalMs,
           abortSignal,
         });
