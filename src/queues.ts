@@ -11,6 +11,8 @@ export const QUEUE_BASE_NAMES = {
   check: "uami-audit-check",
   /** One message per completed run: builds the report and sends the digest. */
   completed: "uami-audit-completed",
+  /** One message per on-demand run: enumeration outlives an HTTP request. */
+  enumerate: "uami-audit-enumerate",
 } as const;
 
 export interface QueueNames {
@@ -18,6 +20,7 @@ export interface QueueNames {
   checkPoison: string;
   completed: string;
   completedPoison: string;
+  enumerate: string;
 }
 
 /** Queue names, optionally prefixed (tests and the CLI isolate themselves; the deployed app uses none). */
@@ -29,6 +32,7 @@ export function queueNames(prefix = ""): QueueNames {
     checkPoison: `${name(QUEUE_BASE_NAMES.check)}-poison`,
     completed: name(QUEUE_BASE_NAMES.completed),
     completedPoison: `${name(QUEUE_BASE_NAMES.completed)}-poison`,
+    enumerate: name(QUEUE_BASE_NAMES.enumerate),
   };
 }
 
@@ -48,7 +52,13 @@ export interface RunCompletedMessage {
   tenantId: string;
 }
 
-export type QueueMessage = CheckIdentityMessage | RunCompletedMessage;
+export interface EnumerateRunMessage {
+  kind: "enumerate";
+  runId: string;
+  tenantId: string;
+}
+
+export type QueueMessage = CheckIdentityMessage | RunCompletedMessage | EnumerateRunMessage;
 
 export function encodeQueueMessage(message: QueueMessage): string {
   return Buffer.from(JSON.stringify(message), "utf8").toString("base64");
@@ -89,6 +99,6 @@ export function parseQueueMessage(raw: unknown): QueueMessage {
     const throttled = typeof m.throttled === "number" && Number.isInteger(m.throttled) && m.throttled > 0 ? m.throttled : undefined;
     return { kind: "check", runId: m.runId, tenantId: m.tenantId, identityId: m.identityId, ...(throttled ? { throttled } : {}) };
   }
-  if (m.kind === "completed") return { kind: "completed", runId: m.runId, tenantId: m.tenantId };
+  if (m.kind === "completed" || m.kind === "enumerate") return { kind: m.kind, runId: m.runId, tenantId: m.tenantId };
   throw new BadMessageError(`Queue message has unknown kind "${String(m.kind)}"`);
 }

@@ -10,6 +10,7 @@ import type { Expr, NamedExpr, Operator, Query, SortKey } from "./ast.js";
 import { INVALID_QUERY, UNSUPPORTED_OPERATOR, errorAt } from "./errors.js";
 import { columnReader, compileExpr, derivedName, type Evaluator, type Row, type Scope } from "./scalar.js";
 import { ARG_TABLE_SCHEMAS, type ScalarType, type SchemaColumn } from "./schema.js";
+import { rowBuilder } from "./shape.js";
 import { compareScalars, isBag } from "./values.js";
 
 type Stage = (rows: Iterable<Row>) => Row[];
@@ -109,19 +110,21 @@ function itemName(item: NamedExpr, text: string): string {
   if (name === undefined) {
     throw errorAt(INVALID_QUERY, "Name this expression's column: write 'name = expression'", text, item.pos);
   }
+  return checkedName(name, item.pos, text);
+}
+
+/** Refuses `__proto__`, the one name a JavaScript object cannot hold as a plain property. */
+function checkedName(name: string, pos: number, text: string): string {
+  if (name === "__proto__") throw errorAt(INVALID_QUERY, "'__proto__' cannot be used as a column name", text, pos);
   return name;
 }
 
 /** Builds a new row holding exactly `columns`, read with Kusto's rules (missing string = "", else null). */
 function rowCopier(columns: readonly SchemaColumn[]): (row: Row) => Row {
-  const names = columns.map((c) => c.name);
-  const readers = columns.map(columnReader);
-  const count = names.length;
-  return (row) => {
-    const copy: Row = {};
-    for (let i = 0; i < count; i++) copy[names[i] as string] = (readers[i] as Evaluator)(row);
-    return copy;
-  };
+  return rowBuilder(
+    columns.map((c) => c.name),
+    columns.map(columnReader),
+  );
 }
 
 function mapStage(transform: (row: Row) => Row): Stage {
@@ -166,17 +169,13 @@ function compileProject(items: readonly NamedExpr[], state: State, text: string)
     columns.push({ name, type: compiled.type });
     evaluators.push(compiled.evaluate);
   }
-  const names = columns.map((c) => c.name);
-  const count = names.length;
   return {
-    stage: mapStage((row) => {
-      const out: Row = {};
-      for (let i = 0; i < count; i++) {
-        const value = (evaluators[i] as Evaluator)(row);
-        out[names[i] as string] = value === undefined ? null : value;
-      }
-      return out;
-    }),
+    stage: mapStage(
+      rowBuilder(
+        columns.map((c) => c.name),
+        evaluators,
+      ),
+    ),
     state: { columns, exact: true },
   };
 }
@@ -233,39 +232,53 @@ function requireGroupableType(type: ScalarType, what: string, pos: number, text:
   }
 }
 
+type KeyComparator = (x: unknown, y: unknown) => number;
+
+/** Compares two values of one sort key, direction and null placement included. */
+function keyComparator(type: ScalarType, descending: boolean, nullsFirst: boolean): KeyComparator {
+  const before = descending ? 1 : -1;
+  if (type === "string") {
+    // Kusto strings are never null and sort ordinally: the hot case gets the cheapest comparator.
+    return (x, y) => ((x as string) < (y as string) ? before : (x as string) > (y as string) ? -before : 0);
+  }
+  const nullOrder = nullsFirst ? -1 : 1;
+  return (x, y) => {
+    const xNull = x === null || x === undefined;
+    const yNull = y === null || y === undefined;
+    if (xNull || yNull) return xNull && yNull ? 0 : xNull ? nullOrder : -nullOrder;
+    const order = compareScalars(x, y);
+    return descending ? -order : order;
+  };
+}
+
 function compileSort(keys: readonly SortKey[], state: State, text: string): CompiledOperator {
   const scope = scopeOf(state.columns, text);
   const evaluators: Evaluator[] = [];
-  const descending: boolean[] = [];
-  const nullsFirst: boolean[] = [];
+  const comparators: KeyComparator[] = [];
   for (const key of keys) {
     const compiled = compileExpr(key.expr, scope);
     requireGroupableType(compiled.type, "order by", key.expr.pos, text);
     evaluators.push(compiled.evaluate);
-    descending.push(key.descending);
     // Kusto's default: nulls first when ascending, last when descending.
-    nullsFirst.push(key.nullsFirst ?? !key.descending);
+    comparators.push(keyComparator(compiled.type, key.descending, key.nullsFirst ?? !key.descending));
+  }
+  const [onlyEvaluator, ...moreEvaluators] = evaluators;
+  const [onlyComparator] = comparators;
+  if (onlyEvaluator !== undefined && onlyComparator !== undefined && moreEvaluators.length === 0) {
+    return { stage: singleKeySort(onlyEvaluator, onlyComparator), state };
   }
   const count = evaluators.length;
   type Keyed = { row: Row; keys: unknown[] };
   const compare = (a: Keyed, b: Keyed): number => {
     for (let i = 0; i < count; i++) {
-      const x = a.keys[i];
-      const y = b.keys[i];
-      const xNull = x === null || x === undefined;
-      const yNull = y === null || y === undefined;
-      if (xNull || yNull) {
-        if (xNull && yNull) continue;
-        return (xNull ? -1 : 1) * (nullsFirst[i] ? 1 : -1);
-      }
-      const order = compareScalars(x, y);
-      if (order !== 0) return descending[i] ? -order : order;
+      const order = (comparators[i] as KeyComparator)(a.keys[i], b.keys[i]);
+      if (order !== 0) return order;
     }
     return 0;
   };
   return {
     stage: (rows) => {
-      // Evaluate each key once per row, not once per comparison.
+      // Evaluate each key once per row, not once per comparison. Array#sort is stable, as Kusto's sort is.
       const keyed: Keyed[] = [];
       for (const row of rows) {
         const values = new Array<unknown>(count);
@@ -276,6 +289,17 @@ function compileSort(keys: readonly SortKey[], state: State, text: string): Comp
       return keyed.map((k) => k.row);
     },
     state,
+  };
+}
+
+function singleKeySort(evaluate: Evaluator, compareKeys: KeyComparator): Stage {
+  type Keyed = { row: Row; key: unknown };
+  const compare = (a: Keyed, b: Keyed): number => compareKeys(a.key, b.key);
+  return (rows) => {
+    const keyed: Keyed[] = [];
+    for (const row of rows) keyed.push({ row, key: evaluate(row) });
+    keyed.sort(compare);
+    return keyed.map((k) => k.row);
   };
 }
 
@@ -309,10 +333,11 @@ function compileMvExpand(operator: Extract<Operator, { kind: "mv-expand" }>, sta
   if (compiled.type !== "dynamic") {
     throw errorAt(INVALID_QUERY, `mv-expand needs a dynamic array or bag, got a ${compiled.type} expression`, text, item.pos);
   }
-  const name = item.name ?? (item.expr.kind === "column" ? item.expr.name : undefined);
-  if (name === undefined) {
+  const unchecked = item.name ?? (item.expr.kind === "column" ? item.expr.name : undefined);
+  if (unchecked === undefined) {
     throw errorAt(INVALID_QUERY, "Name the expanded column: write 'mv-expand name = expression'", text, item.pos);
   }
+  const name = checkedName(unchecked, item.pos, text);
   const castName = operator.toType ?? "dynamic";
   const cast = Object.hasOwn(MV_EXPAND_CASTS, castName) ? MV_EXPAND_CASTS[castName] : undefined;
   if (cast === undefined) {
@@ -387,7 +412,7 @@ function compileSummarize(
     if (expr.args.length > 0) {
       throw errorAt(INVALID_QUERY, "count() takes no arguments", text, expr.pos);
     }
-    const name = item.name ?? "count_";
+    const name = checkedName(item.name ?? "count_", item.pos, text);
     requireUniqueName(seen, name, item, text);
     countNames.push(name);
   }

@@ -310,6 +310,17 @@ function compileBinary(expr: Extract<Expr, { kind: "binary" }>, scope: Scope): C
     requireComparable(left, right, op, expr.pos, scope);
     const negated = op === "!=";
     // Any comparison with null is null, which where treats as false: both == and != drop null rows.
+    if (right.constant !== undefined) {
+      // Literals are strings, numbers or booleans, for which kqlEquals is ===: skip the call per row.
+      const expected = right.constant.value;
+      return {
+        type: "bool",
+        evaluate: (row) => {
+          const a = l(row);
+          return a === null || a === undefined ? null : (a === expected) !== negated;
+        },
+      };
+    }
     return {
       type: "bool",
       evaluate: (row) => {

@@ -82,7 +82,9 @@ function readCa(options: ArmConnectionOptions): string[] {
       cas.push(readFileSync(options.caFile, "utf8"));
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
-      throw new TypeError(`createArmConnection: cannot read option \`caFile\` (${options.caFile}): ${reason}`);
+      throw new TypeError(`createArmConnection: cannot read option \`caFile\` (${options.caFile}): ${reason}`, {
+        cause: e,
+      });
     }
   }
   if (options.ca !== undefined) cas.push(options.ca);

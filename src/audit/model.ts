@@ -54,4 +54,7 @@ export interface IdentityResult {
   checkedAt?: string;
   /** Last error when status is "error" (code and message, never credentials). */
   error?: string;
+  /** Set by the findings step once the run's report is built: the verdict and, when unused, since when. */
+  verdict?: string;
+  unusedSince?: string;
 }

@@ -2,7 +2,13 @@
  * Wiring shared by the function files: settings and clients are built once per worker process, on
  * first use (a bad setting fails the invocation with a clear message instead of crashing the host).
  */
-import type { InvocationContext } from "@azure/functions";
+import type { HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { ApiContext } from "../api/auditsApi.js";
+import type { ApiResponse } from "../api/responses.js";
+import type { FindingsSettings, MailSettings } from "../audit/runReport.js";
+import { createAcsTransport } from "../mail/acsTransport.js";
+import { createSmtpTransport } from "../mail/smtpTransport.js";
+import type { MailTransport } from "../mail/transport.js";
 import type { AuditDeps, AuditLog } from "../audit/deps.js";
 import { createAuditDeps } from "../audit/createAuditDeps.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
@@ -51,4 +57,38 @@ export function invocationLog(context: InvocationContext): AuditLog {
 /** The runtime's deps with this invocation's log. */
 export function withInvocationLog(deps: AuditDeps, context: InvocationContext): AuditDeps {
   return { ...deps, log: invocationLog(context) };
+}
+
+export function findingsSettings(config: AppConfig): FindingsSettings {
+  return { gracePeriodDays: config.gracePeriodDays, exemptTag: config.exemptTag, reportBaseUrl: config.reportBaseUrl };
+}
+
+export function apiContext(runtime: AppRuntime, context: InvocationContext): ApiContext {
+  const { config } = runtime;
+  return {
+    deps: withInvocationLog(runtime.deps, context),
+    tenantId: config.tenantId,
+    defaultScope: config.scope,
+    ratePerSecond: config.ratePerSecond,
+    findings: findingsSettings(config),
+  };
+}
+
+let transport: MailTransport | undefined;
+
+/** The configured mail transport, created once (SMTP pools connections; ACS holds a token cache). */
+export function mailSettings(config: AppConfig): MailSettings {
+  const { mail } = config;
+  if (!transport && mail.transport === "smtp" && mail.smtp) {
+    transport = createSmtpTransport({ host: mail.smtp.host, port: mail.smtp.port, secure: mail.smtp.secure, user: mail.smtp.user, password: mail.smtp.password });
+  }
+  if (!transport && mail.transport === "acs" && mail.acsEndpoint) {
+    transport = createAcsTransport({ endpoint: mail.acsEndpoint, managedIdentityClientId: process.env.AZURE_CLIENT_ID });
+  }
+  return { transport: mail.transport === "none" ? undefined : transport, from: mail.from, to: mail.to, alwaysSend: mail.alwaysSend };
+}
+
+export function toHttpResponse(response: ApiResponse): HttpResponseInit {
+  if (response.json !== undefined) return { status: response.status, headers: response.headers, jsonBody: response.json };
+  return { status: response.status, headers: response.headers, body: response.body };
 }

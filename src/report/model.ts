@@ -336,15 +336,19 @@ function countByVerdict(findings: IdentityFinding[]): Record<Verdict, number> {
   return counts;
 }
 
-/** Azure names a subscription only next to the associated resources that live in it. */
+/**
+ * Azure names a subscription only next to the associated resources that live in it. Taken in resource id
+ * order, so a subscription renamed mid-run gets the same name whatever the order of the input.
+ */
 function subscriptionNamesFrom(identities: IdentityResult[]): Map<string, string> {
+  const associations = identities
+    .flatMap((identity) => identity.associations ?? [])
+    .sort((a, b) => compareCodeUnits(a.id.toLowerCase(), b.id.toLowerCase()));
   const names = new Map<string, string>();
-  for (const identity of identities) {
-    for (const association of identity.associations ?? []) {
-      const key = association.subscriptionId?.toLowerCase();
-      if (key && association.subscriptionDisplayName && !names.has(key)) {
-        names.set(key, association.subscriptionDisplayName);
-      }
+  for (const association of associations) {
+    const key = association.subscriptionId?.toLowerCase();
+    if (key && association.subscriptionDisplayName && !names.has(key)) {
+      names.set(key, association.subscriptionDisplayName);
     }
   }
   return names;

@@ -34,6 +34,7 @@ export interface AuditStorage {
   checkPoisonDeadLetterQueue: QueueClient;
   completedQueue: QueueClient;
   completedPoisonQueue: QueueClient;
+  enumerateQueue: QueueClient;
   reports: ContainerClient;
 }
 
@@ -55,6 +56,7 @@ export function openAuditStorage(account: StorageAccount, prefix = ""): AuditSto
     checkPoisonDeadLetterQueue: queueClient(account, `${names.checkPoison}-poison`),
     completedQueue: queueClient(account, names.completed),
     completedPoisonQueue: queueClient(account, names.completedPoison),
+    enumerateQueue: queueClient(account, names.enumerate),
     reports: containerClient(account, prefix ? `${prefix}-reports` : "uami-audit-reports"),
   };
 }
@@ -67,7 +69,7 @@ function isConflict(error: unknown): boolean {
 /** Creates every table, queue and the container if missing; safe to call on every cold start. */
 export async function ensureAuditStorage(storage: AuditStorage): Promise<void> {
   const tables = [storage.audits, storage.runIndex, storage.locks, storage.associations, storage.history, storage.roleAssignments, storage.rateLimits];
-  const queues = [storage.checkQueue, storage.checkPoisonQueue, storage.checkPoisonDeadLetterQueue, storage.completedQueue, storage.completedPoisonQueue];
+  const queues = [storage.checkQueue, storage.checkPoisonQueue, storage.checkPoisonDeadLetterQueue, storage.completedQueue, storage.completedPoisonQueue, storage.enumerateQueue];
   await Promise.all([
     ...tables.map((t) => t.createTable().catch((e: unknown) => { if (!isConflict(e)) throw e; })),
     ...queues.map((q) => q.createIfNotExists()),

@@ -72,7 +72,26 @@ export function entityToRun(e: Record<string, unknown>): AuditRun {
   };
 }
 
-/** Identity row without the associations (they live in their own table: there may be thousands). */
+/** Table properties hold at most 64 KiB of text: the row keeps as many associations as fit in this. */
+const MAX_ASSOCIATIONS_JSON = 30_000;
+
+/** The first associations, as many as fit in one property (the full list is in the associations table). */
+function associationsJson(associations: AssociatedResource[]): string {
+  let json = JSON.stringify(associations);
+  let count = associations.length;
+  while (json.length > MAX_ASSOCIATIONS_JSON && count > 0) {
+    count = Math.floor(count / 2);
+    json = JSON.stringify(associations.slice(0, count));
+  }
+  return json;
+}
+
+function parseAssociations(value: unknown): AssociatedResource[] {
+  const list = json<unknown>(value, []);
+  return Array.isArray(list) ? (list.filter((a) => typeof a === "object" && a !== null) as AssociatedResource[]) : [];
+}
+
+/** Identity row. Associations beyond what fits in one property live in their own table. */
 export function identityToEntity(identity: IdentityResult, rowKey: string): Entity {
   return {
     partitionKey: identity.runId,
@@ -93,10 +112,11 @@ export function identityToEntity(identity: IdentityResult, rowKey: string): Enti
     federatedCredentialCount: identity.federatedCredentialCount ?? -1,
     checkedAt: identity.checkedAt ?? "",
     error: identity.error ?? "",
+    associations: associationsJson(identity.associations),
   };
 }
 
-export function entityToIdentity(e: Record<string, unknown>, associations: AssociatedResource[] = []): IdentityResult {
+export function entityToIdentity(e: Record<string, unknown>, associations: AssociatedResource[] = parseAssociations(e.associations)): IdentityResult {
   const count = optNum(e.associationCount);
   const fic = optNum(e.federatedCredentialCount);
   return {
@@ -117,5 +137,7 @@ export function entityToIdentity(e: Record<string, unknown>, associations: Assoc
     associations,
     checkedAt: optStr(e.checkedAt),
     error: optStr(e.error),
+    verdict: optStr(e.verdict),
+    unusedSince: optStr(e.unusedSince),
   };
 }

@@ -1,0 +1,231 @@
+/**
+ * The rows Resource Graph would hold for a simulated tenant, generated on demand (never stored: a
+ * tenant of 100,000 identities has about a million `resources` rows).
+ *
+ * - `resources`: identities (type `microsoft.managedidentity/userassignedidentities`; ARG lower-cases
+ *   types and the `resourceGroup` column) and the resources that use them, whose `identity` column
+ *   names the identity in `userAssignedIdentities`;
+ * - `authorizationresources`: role assignments (`microsoft.authorization/roleassignments`, with
+ *   properties.principalId/roleDefinitionId/scope/principalType) and role definitions
+ *   (`microsoft.authorization/roledefinitions`, properties.roleName/type/permissions[{actions,notActions}]);
+ * - `resourcecontainers`: subscriptions and resource groups (display names of subscriptions live here).
+ *
+ * Columns follow ARG's common schema: id, name, type, tenantId, kind, location, resourceGroup,
+ * subscriptionId, managedBy, sku, plan, properties, tags, identity, zones, extendedLocation.
+ */
+import { associationRecordsOf, type AssociationRecord } from "./associatedResources.js";
+import type { IdentityRecord, RoleAssignmentTruth, RoleDefinitionTruth, TenantModel } from "./model.js";
+
+export type TableRow = Record<string, unknown>;
+
+/** Which rows a query may see, resolved from the request's subscriptions / management groups. */
+export interface RowScope {
+  /** Lower-cased subscription ids in scope. */
+  readonly subscriptions: ReadonlySet<string>;
+  /** Decides whether an `authorizationresources` row at `ancestry[0]` is visible (see resourceGraph.ts). */
+  readonly authorizationVisible: (ancestry: readonly string[]) => boolean;
+}
+
+function commonColumns(tenant: TenantModel): Pick<TableRow, "tenantId" | "managedBy" | "sku" | "plan" | "identity" | "zones" | "extendedLocation"> {
+  return { tenantId: tenant.tenantId, managedBy: "", sku: null, plan: null, identity: null, zones: null, extendedLocation: null };
+}
+
+export function identityRow(tenant: TenantModel, identity: IdentityRecord): TableRow {
+  return {
+    id: identity.id,
+    name: identity.name,
+    type: "microsoft.managedidentity/userassignedidentities",
+    tenantId: tenant.tenantId,
+    kind: "",
+    location: identity.location,
+    resourceGroup: identity.resourceGroup,
+    subscriptionId: identity.subscriptionId,
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties: { tenantId: tenant.tenantId, principalId: identity.principalId, clientId: identity.clientId },
+    tags: identity.argTagsNull ? null : { ...identity.tags },
+    identity: null,
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+export function associationRow(tenant: TenantModel, identity: IdentityRecord, record: AssociationRecord): TableRow {
+  const { resource } = record;
+  return {
+    id: resource.id,
+    name: resource.name,
+    type: resource.type,
+    tenantId: tenant.tenantId,
+    kind: record.kind,
+    location: record.location,
+    resourceGroup: resource.resourceGroup,
+    subscriptionId: resource.subscriptionId,
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties: { provisioningState: "Succeeded" },
+    tags: {},
+    identity: {
+      type: "UserAssigned",
+      userAssignedIdentities: { [identity.id]: { principalId: identity.principalId, clientId: identity.clientId } },
+    },
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+/** `resources`: live identities and every resource using an identity (those of deleted identities stay, dangling, as in Azure). */
+export function* resourcesRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
+  for (const identity of tenant.allIdentities) {
+    if (!identity.deleted && scope.subscriptions.has(identity.subscriptionId)) yield identityRow(tenant, identity);
+    if (identity.associationCount === 0) continue;
+    for (const record of associationRecordsOf(tenant, identity)) {
+      if (record.inResources && scope.subscriptions.has(record.resource.subscriptionId.toLowerCase())) yield associationRow(tenant, identity, record);
+    }
+  }
+}
+
+/** Scope keys from the assignment's own scope up to the tenant root group, lower-cased. */
+export function ancestryOf(tenant: TenantModel, assignment: Pick<RoleAssignmentTruth, "scopeKind" | "subscriptionId" | "resourceGroup" | "managementGroup">): string[] {
+  const chain: string[] = [];
+  const groupChain = (name: string) => {
+    let current = tenant.managementGroups.find((g) => g.name.toLowerCase() === name.toLowerCase());
+    while (current) {
+      chain.push(`mg:${current.name.toLowerCase()}`);
+      const parent = current.parent;
+      current = parent ? tenant.managementGroups.find((g) => g.name === parent) : undefined;
+    }
+  };
+  if (assignment.scopeKind === "managementGroup") {
+    groupChain(assignment.managementGroup);
+    return chain;
+  }
+  const subscriptionKey = assignment.subscriptionId.toLowerCase();
+  if (assignment.scopeKind === "resourceGroup") chain.push(`rg:${subscriptionKey}/${assignment.resourceGroup.toLowerCase()}`);
+  chain.push(`sub:${subscriptionKey}`);
+  const subscription = tenant.subscriptionByKey.get(subscriptionKey);
+  if (subscription) groupChain(subscription.managementGroup);
+  return chain;
+}
+
+export function roleAssignmentRow(tenant: TenantModel, assignment: RoleAssignmentTruth): TableRow {
+  return {
+    id: assignment.id,
+    name: assignment.name,
+    type: "microsoft.authorization/roleassignments",
+    tenantId: tenant.tenantId,
+    kind: "",
+    location: "",
+    resourceGroup: assignment.resourceGroup.toLowerCase(),
+    subscriptionId: assignment.subscriptionId,
+    managedBy: "",
+    sku: null,
+    plan: null,
+    properties: {
+      roleDefinitionId: assignment.roleDefinitionId,
+      principalId: assignment.principalId,
+      principalType: assignment.principalType,
+      scope: assignment.scope,
+      condition: null,
+      conditionVersion: null,
+      createdOn: assignment.createdOn,
+      updatedOn: assignment.createdOn,
+      createdBy: null,
+      updatedBy: null,
+      delegatedManagedIdentityResourceId: null,
+      description: null,
+    },
+    tags: null,
+    identity: null,
+    zones: null,
+    extendedLocation: null,
+  };
+}
+
+export function roleDefinitionRow(tenant: TenantModel, definition: RoleDefinitionTruth): TableRow {
+  const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(definition.id)?.[1] ?? "";
+  return {
+    id: definition.id,
+    name: definition.name,
+    type: "microsoft.authorization/roledefinitions",
+    ...commonColumns(tenant),
+    kind: "",
+    location: "",
+    resourceGroup: "",
+    subscriptionId,
+    properties: {
+      roleName: definition.roleName,
+      type: definition.type,
+      description: definition.type === "CustomRole" ? "Break-glass role kept for emergencies." : `${definition.roleName} (built-in role).`,
+      assignableScopes: definition.type === "CustomRole" ? [`/providers/Microsoft.Management/managementGroups/${tenant.tenantId}`] : ["/"],
+      permissions: [{ actions: [...definition.actions], notActions: [...definition.notActions], dataActions: [], notDataActions: [] }],
+      createdOn: "2015-02-02T21:55:09.8806423Z",
+      updatedOn: "2024-04-16T20:46:24.4567721Z",
+    },
+    tags: null,
+  };
+}
+
+export function* authorizationRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
+  for (const definition of tenant.roleDefinitions) {
+    // Built-in definitions are global; the custom one is visible where its subscription is.
+    const row = roleDefinitionRow(tenant, definition);
+    if (definition.type === "BuiltInRole" || scope.subscriptions.has(String(row.subscriptionId).toLowerCase())) yield row;
+  }
+  for (const assignment of tenant.roleAssignments) {
+    if (scope.authorizationVisible(ancestryOf(tenant, assignment))) yield roleAssignmentRow(tenant, assignment);
+  }
+}
+
+export function* resourceContainerRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
+  for (const subscription of tenant.subscriptions) {
+    const key = subscription.subscriptionId.toLowerCase();
+    if (!scope.subscriptions.has(key)) continue;
+    const chain = ancestryOf(tenant, { scopeKind: "subscription", subscriptionId: key, resourceGroup: "", managementGroup: "" }).slice(1);
+    yield {
+      id: `/subscriptions/${subscription.subscriptionId}`,
+      name: subscription.displayName,
+      type: "microsoft.resources/subscriptions",
+      ...commonColumns(tenant),
+      kind: "",
+      location: "",
+      resourceGroup: "",
+      subscriptionId: subscription.subscriptionId,
+      properties: {
+        state: "Enabled",
+        subscriptionPolicies: { locationPlacementId: "Public_2014-09-01", quotaId: "EnterpriseAgreement_2014-09-01", spendingLimit: "Off" },
+        managementGroupAncestorsChain: chain.map((entry) => {
+          const group = tenant.managementGroups.find((g) => `mg:${g.name.toLowerCase()}` === entry);
+          return { name: group?.name ?? entry.slice(3), displayName: group?.displayName ?? entry.slice(3) };
+        }),
+      },
+      tags: {},
+    };
+    for (const group of subscription.resourceGroups) {
+      yield {
+        id: `/subscriptions/${subscription.subscriptionId}/resourceGroups/${group}`,
+        name: group,
+        type: "microsoft.resources/subscriptions/resourcegroups",
+        ...commonColumns(tenant),
+        kind: "",
+        location: subscription.locations[0] ?? "eastus",
+        resourceGroup: group.toLowerCase(),
+        subscriptionId: subscription.subscriptionId,
+        properties: { provisioningState: "Succeeded" },
+        tags: {},
+      };
+    }
+  }
+}
+
+/** The tables of one tenant within a scope, as lazily iterated collections. */
+export function tablesFor(tenant: TenantModel, scope: RowScope): Record<string, Iterable<TableRow>> {
+  return {
+    resources: { [Symbol.iterator]: () => resourcesRows(tenant, scope) },
+    authorizationresources: { [Symbol.iterator]: () => authorizationRows(tenant, scope) },
+    resourcecontainers: { [Symbol.iterator]: () => resourceContainerRows(tenant, scope) },
+  };
+}
+

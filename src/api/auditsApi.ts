@@ -1,0 +1,156 @@
+/**
+ * The HTTP API's behaviour, free of Azure Functions: each function takes validated-or-raw request
+ * parts and returns an ApiResponse. Every bad input is a 4xx problem+json, never a 500.
+ */
+import type { AuditScope } from "../arm/types.js";
+import type { AuditDeps } from "../audit/deps.js";
+import type { AuditRun } from "../audit/model.js";
+import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
+import { createAuditRun } from "../audit/startAudit.js";
+import { verdictFor } from "../findings/verdicts.js";
+import { encodeQueueMessage } from "../queues.js";
+import { renderReport } from "../report/render.js";
+import { readHistory } from "../store/identityResults.js";
+import { getRun, latestCompletedRun } from "../store/runs.js";
+import { ApiProblem, notFound, problem, type ApiResponse } from "./responses.js";
+import { parseFormat, parseIdentityPath, parseRunId, parseStartAuditBody } from "./validation.js";
+
+export interface ApiContext {
+  deps: AuditDeps;
+  tenantId: string;
+  defaultScope: AuditScope;
+  ratePerSecond: number;
+  findings: FindingsSettings;
+}
+
+/** Maps validation problems to their response; anything else is a genuine server error and propagates. */
+export async function answer(fn: () => Promise<ApiResponse>): Promise<ApiResponse> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ApiProblem) return error.response;
+    throw error;
+  }
+}
+
+const runLocation = (runId: string) => `/api/audits/${runId}`;
+
+/** `POST /api/audits`: 202 with Location, or 409 naming the run in progress. */
+export function startAuditRequest(ctx: ApiContext, bodyText: string): Promise<ApiResponse> {
+  return answer(async () => {
+    const scope = parseStartAuditBody(bodyText, ctx.defaultScope);
+    const created = await createAuditRun(ctx.deps, { tenantId: ctx.tenantId, scope, trigger: "http" });
+    if (!created.started) {
+      return problem(409, "Conflict", `An audit of tenant ${ctx.tenantId} is already running: ${created.activeRunId}`, {
+        runId: created.activeRunId,
+        location: runLocation(created.activeRunId),
+      });
+    }
+    const { run } = created;
+    await ctx.deps.storage.enumerateQueue.sendMessage(encodeQueueMessage({ kind: "enumerate", runId: run.runId, tenantId: run.tenantId }));
+    return {
+      status: 202,
+      headers: { location: runLocation(run.runId) },
+      json: { runId: run.runId, status: run.status, scope: run.scope, location: runLocation(run.runId) },
+    };
+  });
+}
+
+export function runStatusBody(run: AuditRun, ratePerSecond: number, now = Date.now()) {
+  const accounted = run.checked + run.deleted + run.failed;
+  const pending = run.status === "enumerating" ? null : Math.max(0, run.expected - accounted);
+  // At least one listAssociatedResources request per pending identity, at the tenant's rate.
+  const etaSeconds = pending === null ? null : run.status === "complete" || run.status === "failed" ? 0 : Math.ceil(pending / ratePerSecond);
+  return {
+    runId: run.runId,
+    tenantId: run.tenantId,
+    status: run.status,
+    trigger: run.trigger,
+    scope: run.scope,
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt ?? null,
+    elapsedSeconds: Math.round(((run.finishedAt ? Date.parse(run.finishedAt) : now) - Date.parse(run.startedAt)) / 1000),
+    progress: { total: run.status === "enumerating" ? null : run.expected, checked: run.checked, deleted: run.deleted, failed: run.failed, pending },
+    requests: run.requests,
+    throttled: run.throttled,
+    etaSeconds,
+    error: run.error ?? null,
+    reportStatus: run.reportStatus ?? "pending",
+    emailStatus: run.emailStatus ?? null,
+    links: { self: runLocation(run.runId), report: `${runLocation(run.runId)}/report?format=html` },
+  };
+}
+
+async function existingRun(ctx: ApiContext, rawRunId: string | undefined): Promise<AuditRun> {
+  const runId = parseRunId(rawRunId);
+  const run = await getRun(ctx.deps.storage, runId);
+  if (!run || run.tenantId !== ctx.tenantId) throw notFound(`No audit run ${runId}`);
+  return run;
+}
+
+/** `GET /api/audits/{runId}`. */
+export function getAuditRequest(ctx: ApiContext, runId: string | undefined): Promise<ApiResponse> {
+  return answer(async () => ({ status: 200, json: runStatusBody(await existingRun(ctx, runId), ctx.ratePerSecond) }));
+}
+
+async function reportResponse(ctx: ApiContext, run: AuditRun, formatParam: string | null): Promise<ApiResponse> {
+  const format = parseFormat(formatParam);
+  if (run.status !== "complete") {
+    return problem(409, "Conflict", `Run ${run.runId} is ${run.status}; its report exists once it is complete`, { runId: run.runId, status: run.status });
+  }
+  const report = (await readStoredReport(ctx.deps.storage, run.runId)) ?? (await buildRunReport(ctx.deps, run.runId, ctx.findings));
+  const rendered = renderReport(report, format);
+  return { status: 200, headers: { "content-type": rendered.contentType }, body: rendered.body };
+}
+
+/** `GET /api/audits/{runId}/report?format=`. */
+export function getReportRequest(ctx: ApiContext, runId: string | undefined, format: string | null): Promise<ApiResponse> {
+  return answer(async () => {
+    parseFormat(format);
+    return reportResponse(ctx, await existingRun(ctx, runId), format);
+  });
+}
+
+/** `GET /api/reports/latest?format=`. */
+export function getLatestReportRequest(ctx: ApiContext, format: string | null): Promise<ApiResponse> {
+  return answer(async () => {
+    parseFormat(format);
+    const run = await latestCompletedRun(ctx.deps.storage, ctx.tenantId);
+    if (!run) throw notFound(`No completed audit of tenant ${ctx.tenantId} yet`);
+    return reportResponse(ctx, run, format);
+  });
+}
+
+/** `GET /api/identities/{subscriptionId}/{resourceGroup}/{name}`: the identity across runs, newest first. */
+export function getIdentityHistoryRequest(ctx: ApiContext, params: { subscriptionId?: string; resourceGroup?: string; name?: string }): Promise<ApiResponse> {
+  return answer(async () => {
+    const identity = parseIdentityPath(params);
+    const records = await readHistory(ctx.deps.storage, identity.id);
+    if (records.length === 0) throw notFound(`No audit has seen identity ${identity.name} in resource group ${identity.resourceGroup}`);
+    const history = records.map((r) => ({
+      runId: r.runId,
+      runStartedAt: r.runStartedAt,
+      status: r.status,
+      verdict: r.status === "pending" ? null : verdictFor({ ...r, associations: [] }, { now: new Date(r.runStartedAt), gracePeriodDays: ctx.findings.gracePeriodDays, exemptTag: ctx.findings.exemptTag }).verdict,
+      associationCount: r.associationCount ?? null,
+      federatedCredentialCount: r.federatedCredentialCount ?? null,
+      checkedAt: r.checkedAt ?? null,
+      error: r.error ?? null,
+    }));
+    const latest = records[0]!;
+    return {
+      status: 200,
+      json: {
+        id: latest.id,
+        name: latest.name,
+        subscriptionId: latest.subscriptionId,
+        resourceGroup: latest.resourceGroup,
+        principalId: latest.principalId,
+        clientId: latest.clientId,
+        createdAt: latest.createdAt ?? null,
+        tags: latest.tags,
+        history,
+      },
+    };
+  });
+}

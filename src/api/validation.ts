@@ -1,0 +1,77 @@
+/**
+ * Validation of everything that arrives over HTTP. Nothing from a request reaches an OData filter, a
+ * KQL query or a storage key without passing through here.
+ */
+import type { AuditScope } from "../arm/types.js";
+import { isGuid, isManagementGroupId } from "../config.js";
+import { isReportFormat, REPORT_FORMATS, type ReportFormat } from "../report/render.js";
+import { badRequest } from "./responses.js";
+
+const RUN_ID = /^\d{14}-[0-9a-f]{8}$/;
+/** Azure resource group names: letters (Unicode), digits, `_ - . ( )`, 1-90 chars, not ending with `.`. */
+const RESOURCE_GROUP = /^[\p{L}\p{N}_\-.()]{1,90}$/u;
+/** User-assigned identity names: 3-128 chars, letters, digits, `-` and `_`, starting with a letter or digit. */
+const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
+const MAX_SCOPE_ITEMS = 5000;
+
+export function parseRunId(value: string | undefined): string {
+  if (!value || !RUN_ID.test(value)) throw badRequest(`"${truncate(value ?? "")}" is not a run id (expected like 20261127020000-1a2b3c4d)`);
+  return value;
+}
+
+export function parseFormat(value: string | null): ReportFormat {
+  const format = (value ?? "json").toLowerCase();
+  if (!isReportFormat(format)) throw badRequest(`Unknown report format "${truncate(value ?? "")}"; use one of ${REPORT_FORMATS.join(", ")}`);
+  return format;
+}
+
+export function parseIdentityPath(params: { subscriptionId?: string; resourceGroup?: string; name?: string }) {
+  const { subscriptionId = "", resourceGroup = "", name = "" } = params;
+  if (!isGuid(subscriptionId)) throw badRequest(`"${truncate(subscriptionId)}" is not a subscription id (GUID)`);
+  if (!RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith(".")) throw badRequest(`"${truncate(resourceGroup)}" is not a valid resource group name`);
+  if (!IDENTITY_NAME.test(name)) throw badRequest(`"${truncate(name)}" is not a valid user-assigned identity name`);
+  return {
+    subscriptionId,
+    resourceGroup,
+    name,
+    id: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+  };
+}
+
+function stringList(value: unknown, field: string, check: (s: string) => boolean, what: string): string[] {
+  if (!Array.isArray(value)) throw badRequest(`"${field}" must be an array of ${what}s`);
+  if (value.length === 0) throw badRequest(`"${field}" is empty; omit it to audit the whole tenant`);
+  if (value.length > MAX_SCOPE_ITEMS) throw badRequest(`"${field}" lists ${value.length} items; at most ${MAX_SCOPE_ITEMS}`);
+  return value.map((item, i) => {
+    if (typeof item !== "string" || !check(item)) throw badRequest(`"${field}[${i}]" is not a ${what}: ${truncate(JSON.stringify(item) ?? "")}`);
+    return item;
+  });
+}
+
+/** Body of `POST /api/audits`: empty, `{}`, `{"subscriptions":[...]}` or `{"managementGroups":[...]}`. */
+export function parseStartAuditBody(text: string, defaultScope: AuditScope): AuditScope {
+  if (text.trim() === "") return defaultScope;
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (error) {
+    throw badRequest(`The body is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The body must be a JSON object");
+  const fields = Object.keys(body);
+  const unknown = fields.filter((f) => f !== "subscriptions" && f !== "managementGroups");
+  if (unknown.length > 0) throw badRequest(`Unknown field(s): ${unknown.map((f) => `"${truncate(f)}"`).join(", ")}; allowed: subscriptions, managementGroups`);
+  const b = body as { subscriptions?: unknown; managementGroups?: unknown };
+  if (b.subscriptions !== undefined && b.managementGroups !== undefined) throw badRequest("Give subscriptions or managementGroups, not both");
+  if (b.subscriptions !== undefined) {
+    return { subscriptions: [...new Set(stringList(b.subscriptions, "subscriptions", isGuid, "subscription id (GUID)").map((s) => s.toLowerCase()))], managementGroups: [] };
+  }
+  if (b.managementGroups !== undefined) {
+    return { subscriptions: [], managementGroups: [...new Set(stringList(b.managementGroups, "managementGroups", isManagementGroupId, "management group id"))] };
+  }
+  return defaultScope;
+}
+
+function truncate(value: string, max = 80): string {
+  return value.length > max ? `${value.slice(0, max)}…` : value;
+}

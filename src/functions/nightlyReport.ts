@@ -1,0 +1,25 @@
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { publishRunFindings, runsAwaitingReport } from "../audit/runReport.js";
+import { appRuntime, findingsSettings, mailSettings, withInvocationLog, type AppRuntime } from "./runtime.js";
+
+/**
+ * On its schedule: builds the report of every completed run whose report is missing (the completion
+ * message is the usual path; this is the backstop that makes a lost message harmless).
+ */
+export function nightlyReportTimerHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
+  return async (_timer: Timer, context: InvocationContext): Promise<void> => {
+    const runtime = await getRuntime();
+    const deps = withInvocationLog(runtime.deps, context);
+    const runs = await runsAwaitingReport(deps.storage, runtime.config.tenantId);
+    if (runs.length === 0) context.log("Every completed run has its report");
+    for (const run of runs) {
+      const report = await publishRunFindings(deps, run.runId, findingsSettings(runtime.config), mailSettings(runtime.config));
+      context.log(`Report of run ${run.runId}: ${report.unused.length} unused (${report.run.newUnusedCount} new)`);
+    }
+  };
+}
+
+app.timer("nightlyReport", {
+  schedule: "%UAMI_REPORT_SCHEDULE%",
+  handler: nightlyReportTimerHandler(),
+});
