@@ -163,9 +163,9 @@ function compileProject(items: readonly NamedExpr[], state: State, text: string)
   const columns: SchemaColumn[] = [];
   const evaluators: Evaluator[] = [];
   for (const item of items) {
+    const compiled = compileExpr(item.expr, scope);
     const name = itemName(item, text);
     requireUniqueName(seen, name, item, text);
-    const compiled = compileExpr(item.expr, scope);
     columns.push({ name, type: compiled.type });
     evaluators.push(compiled.evaluate);
   }
@@ -201,10 +201,10 @@ function compileExtend(items: readonly NamedExpr[], state: State, text: string):
   const steps: { name: string; evaluate: Evaluator }[] = [];
   const seen = new Set<string>();
   for (const item of items) {
-    const name = itemName(item, text);
-    requireUniqueName(seen, name, item, text);
     // Later items see earlier ones (`extend a = x, b = a`), so each compiles against the columns so far.
     const compiled = compileExpr(item.expr, scopeOf(columns, text));
+    const name = itemName(item, text);
+    requireUniqueName(seen, name, item, text);
     const existing = columns.findIndex((c) => c.name === name);
     // Extending an existing name replaces that column in place, as in Kusto.
     if (existing >= 0) columns[existing] = { name, type: compiled.type };
@@ -393,9 +393,9 @@ function compileSummarize(
   const keyColumns: SchemaColumn[] = [];
   const keyEvaluators: Evaluator[] = [];
   for (const item of by) {
+    const compiled = compileExpr(item.expr, scope);
     const name = itemName(item, text);
     requireUniqueName(seen, name, item, text);
-    const compiled = compileExpr(item.expr, scope);
     requireGroupableType(compiled.type, "summarize by", item.expr.pos, text);
     keyColumns.push({ name, type: compiled.type });
     keyEvaluators.push(compiled.evaluate);

@@ -59,6 +59,17 @@ class Throttled extends Error {
   }
 }
 
+/**
+ * Gone for good: ARM says the identity, its resource group or its subscription does not exist. Any other
+ * 404 (a wrong route or api-version: InvalidResourceType, NoRegisteredProviderFound) is an error, never
+ * "deleted": an identity must not drop out of the audit because of our own mistake.
+ */
+const GONE_CODES = new Set(["resourcenotfound", "resourcegroupnotfound", "subscriptionnotfound", "notfound"]);
+
+export function isIdentityGone(error: unknown): boolean {
+  return isNotFound(error) && GONE_CODES.has(error.code.toLowerCase());
+}
+
 interface Gathered {
   details: IdentityDetails;
   federatedCredentialCount: number;
@@ -79,11 +90,17 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
     counter.requests++;
     details = await deps.paceRead(() => getIdentity(deps.arm, id));
   } catch (error) {
-    if (isNotFound(error)) return "deleted";
+    if (isIdentityGone(error)) return "deleted";
     throw error;
   }
-  counter.requests++;
-  const credentials = await deps.paceRead(() => listFederatedCredentials(deps.arm, id));
+  let federatedCredentialCount: number;
+  try {
+    counter.requests++;
+    federatedCredentialCount = (await deps.paceRead(() => listFederatedCredentials(deps.arm, id))).length;
+  } catch (error) {
+    if (isIdentityGone(error)) return "deleted";
+    throw error;
+  }
 
   const wanted = deps.settings.associationsToStore;
   const associations: AssociatedResource[] = [];
@@ -102,7 +119,7 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
         await deps.limiter.penalize(message.tenantId, retryAfterMs);
         throw new Throttled(retryAfterMs, "HTTP 429 from listAssociatedResources", true);
       }
-      if (isNotFound(error)) return "deleted";
+      if (isIdentityGone(error)) return "deleted";
       throw error;
     }
     totalCount = page.totalCount;
@@ -110,7 +127,7 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
     skipToken = page.nextSkipToken;
   } while (skipToken && associations.length < wanted && associations.length < totalCount);
 
-  return { details, federatedCredentialCount: credentials.length, associationCount: totalCount, associations, requests: counter.requests };
+  return { details, federatedCredentialCount, associationCount: totalCount, associations, requests: counter.requests };
 }
 
 async function requeue(deps: AuditDeps, message: CheckIdentityMessage, delayMs: number, was429: boolean): Promise<void> {

@@ -10,7 +10,12 @@ import { isGuid, isManagementGroupId } from "../config.js";
 import { storageAccountFromConnectionOrName } from "./storageOption.js";
 import { runScan } from "./scan.js";
 import { runWorker } from "./worker.js";
-import { scanOutput } from "./scanOutput.js";
+import { basicVerdict, scanOutput } from "./scanOutput.js";
+import { allFindings } from "../report/model.js";
+import { createSmtpTransport } from "../mail/smtpTransport.js";
+import type { MailSettings } from "../audit/runReport.js";
+import { renderRunReport } from "./report.js";
+import { isReportFormat, REPORT_FORMATS } from "../report/render.js";
 
 class UsageError extends Error {}
 
@@ -66,6 +71,25 @@ function requireTenant(tenant: string | undefined): string {
   return tenant;
 }
 
+function mailFromOptions(opts: Record<string, unknown>): MailSettings {
+  const to = (opts.mailTo as string[] | undefined) ?? [];
+  if (to.length === 0) return { to: [], alwaysSend: false };
+  if (!opts.mailFrom || !opts.smtpHost) throw new UsageError("--mail-to needs --mail-from and --smtp-host");
+  return {
+    transport: createSmtpTransport({
+      host: String(opts.smtpHost),
+      port: Number(opts.smtpPort),
+      secure: Boolean(opts.smtpSecure),
+      user: opts.smtpUser as string | undefined,
+      password: process.env.UAMI_SMTP_PASSWORD,
+    }),
+    from: String(opts.mailFrom),
+    to,
+    alwaysSend: Boolean(opts.alwaysSend),
+    minDelayMs: 200,
+  };
+}
+
 export function buildProgram(): Command {
   const program = new Command("uami-audit")
     .description("Find unused user-assigned managed identities across an Azure tenant")
@@ -83,6 +107,20 @@ export function buildProgram(): Command {
     })
     .option("--out <file>", "write the results as JSON to this file")
     .option("--quiet", "no progress display")
+    .option("--grace-days <days>", "identities younger than this are `recent`", (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--grace-days must be a number >= 0");
+      return n;
+    }, 7)
+    .option("--exempt-tag <name>", "tag name that exempts an identity", "uami-audit-exempt")
+    .option("--mail-to <address>", "send the alert digest to this address (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
+    .option("--mail-from <address>", "sender of the alert digest")
+    .option("--smtp-host <host>", "SMTP server for the digest (password from UAMI_SMTP_PASSWORD)")
+    .option("--smtp-port <port>", "SMTP port", positiveInteger("--smtp-port"), 587)
+    .option("--smtp-user <user>", "SMTP user")
+    .option("--smtp-secure", "implicit TLS (port 465)")
+    .option("--always-send", "send the digest even when nothing is newly unused")
+    .option("--report-url <url>", "link to the full report, for the digest")
     .action(async (opts) => {
       const tenantId = requireTenant(opts.tenant);
       if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
@@ -99,6 +137,8 @@ export function buildProgram(): Command {
         ratePerSecond: opts.rate,
         workers: opts.workers,
         associationsToStore: opts.associations,
+        findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag },
+        mail: mailFromOptions(opts),
         onProgress: (run) => {
           bar?.setTotal(run.expected);
           bar?.update(run.checked + run.deleted + run.failed, { status: run.status });
@@ -108,12 +148,17 @@ export function buildProgram(): Command {
       try {
         const { run } = result;
         if (opts.out) {
-          const output = await scanOutput(result.deps, run);
+          const verdicts = new Map(result.report ? allFindings(result.report).map((f) => [f.key, f.verdict] as const) : []);
+          const output = await scanOutput(result.deps, run, (identity) => verdicts.get(identity.id.toLowerCase()) ?? basicVerdict(identity));
           await writeFile(opts.out, JSON.stringify(output, null, 2) + "\n");
         }
         process.stderr.write(
           `Run ${run.runId} ${run.status}: ${run.checked} checked, ${run.deleted} deleted, ${run.failed} failed, ${run.requests} ARM requests (${run.throttled} throttled)\n`,
         );
+        if (result.report) {
+          const counts = result.report.run.countsByVerdict;
+          process.stderr.write(`Verdicts: ${Object.entries(counts).map(([k, v]) => `${v} ${k}`).join(", ")}; ${result.report.run.newUnusedCount} newly unused; email ${run.emailStatus ?? "not sent"}\n`);
+        }
         if (run.status !== "complete") process.exitCode = 1;
       } finally {
         await result.close();
@@ -136,6 +181,30 @@ export function buildProgram(): Command {
         workers: opts.workers,
       });
       process.stderr.write(`worker done: ${stats.succeeded} handled, ${stats.failed} failed, ${stats.poisoned} poisoned\n`);
+    });
+
+  program
+    .command("report")
+    .description("render the report of a stored run (the latest completed one by default)")
+    .requiredOption("--storage <connection>", "storage connection string or account name holding the runs")
+    .option("--prefix <prefix>", "prefix of table and queue names", "")
+    .option("--tenant <id>", "tenant whose latest completed run to render")
+    .option("--run <runId>", "render this run instead of the latest")
+    .option("--format <format>", `one of ${REPORT_FORMATS.join(", ")}`, "html")
+    .option("--out <file>", "write to this file instead of standard output")
+    .action(async (opts) => {
+      if (!isReportFormat(opts.format)) throw new UsageError(`--format must be one of ${REPORT_FORMATS.join(", ")}, got "${opts.format}"`);
+      if (!opts.run && !opts.tenant) throw new UsageError("give --run or --tenant");
+      if (opts.tenant && !isGuid(opts.tenant)) throw new UsageError(`--tenant "${opts.tenant}" is not a GUID`);
+      const rendered = await renderRunReport({
+        storage: storageAccountFromConnectionOrName(opts.storage),
+        storagePrefix: opts.prefix,
+        runId: opts.run,
+        tenantId: opts.tenant,
+        format: opts.format,
+      });
+      if (opts.out) await writeFile(opts.out, rendered.body);
+      else process.stdout.write(rendered.body);
     });
 
   return program;

@@ -13,6 +13,8 @@ import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
 import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
 import type { AppRuntime } from "../functions/runtime.js";
 import type { AppConfig } from "../config.js";
+import { publishRunFindings, type FindingsSettings, type MailSettings } from "../audit/runReport.js";
+import type { AuditReport } from "../report/model.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
 import { getRun } from "../store/runs.js";
 import { startLocalAzurite, type LocalAzurite } from "../storage/localAzurite.js";
@@ -43,10 +45,14 @@ export interface ScanOptions {
   visibilityTimeoutSeconds?: number;
   logHandler?: LogHandler;
   onProgress?: (run: AuditRun) => void;
+  findings?: FindingsSettings;
+  mail?: MailSettings;
 }
 
 export interface ScanResult {
   run: AuditRun;
+  /** The findings of a completed run (verdicts, risk, history); absent when the run did not complete. */
+  report?: AuditReport;
   deps: AuditDeps;
   stats: QueueHostStats;
   /** Stops the Azurite this scan started, if any. */
@@ -136,8 +142,18 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       logHandler: options.logHandler,
       done,
     });
-    const run = (await getRun(deps.storage, runId)) ?? latest;
-    return { run, deps, stats, close };
+    let run = (await getRun(deps.storage, runId)) ?? latest;
+    let report: AuditReport | undefined;
+    if (run.status === "complete") {
+      report = await publishRunFindings(
+        deps,
+        runId,
+        options.findings ?? { gracePeriodDays: 7, exemptTag: "uami-audit-exempt" },
+        options.mail ?? { to: [], alwaysSend: false },
+      );
+      run = (await getRun(deps.storage, runId)) ?? run;
+    }
+    return { run, report, deps, stats, close };
   } catch (error) {
     await close();
     throw error;
