@@ -104,7 +104,7 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
 
   const wanted = deps.settings.associationsToStore;
   const associations: AssociatedResource[] = [];
-  let totalCount = 0;
+  let totalCount: number;
   let skipToken: string | undefined;
   do {
     await rateLimitedSlot(deps, message.tenantId);

@@ -96,7 +96,7 @@ export async function startLocalAzurite(): Promise<LocalAzurite> {
     for (const port of Object.values(ports)) await waitForPort(port, deadline, child);
   } catch (error) {
     child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}${stderr ? `\nAzurite said: ${stderr}` : ""}`);
+    throw new Error(`${(error as Error).message}${stderr ? `\nAzurite said: ${stderr}` : ""}`, { cause: error });
   }
   return {
     connectionString: connectionStringFor(ports),

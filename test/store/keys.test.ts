@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { decodeKey, encodeKey, identityKey, invertedTimeKey, normaliseResourceId } from "../../src/store/keys.js";
 
 // Characters Table Storage forbids in PartitionKey/RowKey.
+// eslint-disable-next-line no-control-regex -- the control characters are exactly what is checked
 const FORBIDDEN = /[/\\#?\u0000-\u001f\u007f-\u009f]/;
 
 describe("table keys", () => {

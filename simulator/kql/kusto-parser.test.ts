@@ -1,0 +1,81 @@
+/**
+ * Cross-checks the subset against Microsoft's own Kusto parser (@kusto/language-service-next, a
+ * Bridge.NET build that installs `Bridge` and `Kusto` globals): every query we accept must be valid
+ * Kusto, and every syntax error we report must be one for Kusto too. Syntax only: the Kusto parser is
+ * given no ARG schema, so names and types are not compared.
+ */
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { KqlError, compileKql } from "./index.js";
+
+interface KustoDiagnostic {
+  readonly Message: string;
+}
+
+interface KustoGlobals {
+  readonly Kusto: { Language: { KustoCode: { Parse(text: string): { GetDiagnostics(): unknown } } } };
+  readonly Bridge: { toArray(list: unknown): KustoDiagnostic[] };
+}
+
+function loadKustoParser(): (text: string) => string[] {
+  const requireCjs = createRequire(import.meta.url);
+  requireCjs("@kusto/language-service-next/bridge.min.js");
+  requireCjs("@kusto/language-service-next/Kusto.Language.Bridge.min.js");
+  const { Kusto, Bridge } = globalThis as unknown as KustoGlobals;
+  return (text) => Bridge.toArray(Kusto.Language.KustoCode.Parse(text).GetDiagnostics()).map((d) => d.Message);
+}
+
+const kustoDiagnostics = loadKustoParser();
+
+const ACCEPTED = [
+  `resources
+| where type =~ 'microsoft.managedidentity/userassignedidentities'
+| project id, name, subscriptionId, resourceGroup, location, tenantId, principalId = tostring(properties.principalId), clientId = tostring(properties.clientId), tags
+| order by id asc`,
+  `authorizationresources
+| where type =~ 'microsoft.authorization/roleassignments'
+| project id, principalId = tostring(properties.principalId), roleDefinitionId = tolower(tostring(properties.roleDefinitionId)), scope = tostring(properties.scope)
+| order by id asc`,
+  `authorizationresources
+| where type =~ 'microsoft.authorization/roledefinitions'
+| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions
+| order by id asc`,
+  "resources | where subscriptionId in~ ('a', 'B') | where isnotempty(name)",
+  "resources | summarize count() by type",
+  "resources | summarize n = count() by subscriptionId, t = tolower(type)",
+  "resources | mv-expand tagKey = bag_keys(tags) | project id, tagKey",
+  "resources | mv-expand kind=array tags to typeof(dynamic) limit 2",
+  "resources | where type =~ 'x' and (location == 'eastus' or not(isempty(tags)))",
+  "resources | where name !in ('a') and name !in~ ('b') and name !contains 'c' and name has_cs 'd' and name !startswith 'e'",
+  "resources | project properties.principalId, tags['env'], zones[0], zones[-1] | project-away zones_0",
+  "resources | extend a = strlen(name), b = array_length(zones) | where a > 1 and b <= -2",
+  "resources | sort by name asc nulls last, id desc | take 10 | limit 5",
+  "resources | where isnull(properties.x) or isnotnull(properties.y) | distinct name | count",
+  "Resources // comment\n| where name == \"it\\\"s\" or name == @'C:\\temp' | project toupper(name) == 'X', toint('1'), tolong(2.5)".replace(
+    "project toupper(name) == 'X', toint('1'), tolong(2.5)",
+    "project a = toupper(name) == 'X', b = toint('1'), c = tolong(2.5)",
+  ),
+];
+
+const SYNTAX_ERRORS = [
+  "resources | where (type == 'x'",
+  "resources | where type == 'x')",
+  "resources | whre type == 'x'",
+  "resources | where",
+  "resources |",
+  "resources | project tostring(properties.x",
+  "resources | where name == 'abc",
+  "resources | order id",
+];
+
+describe("Microsoft's Kusto parser agrees", () => {
+  it.each(ACCEPTED)("that an accepted query is valid Kusto: %s", (query) => {
+    expect(() => compileKql(query)).not.toThrow();
+    expect(kustoDiagnostics(query)).toEqual([]);
+  });
+
+  it.each(SYNTAX_ERRORS)("that a rejected query is a Kusto syntax error too: %s", (query) => {
+    expect(() => compileKql(query)).toThrow(KqlError);
+    expect(kustoDiagnostics(query).length).toBeGreaterThan(0);
+  });
+});

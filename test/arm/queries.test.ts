@@ -1,0 +1,129 @@
+/**
+ * Every KQL query the app sends to Resource Graph, checked with Microsoft's own Kusto parser
+ * (`@kusto/language-service-next`, a Bridge.NET build of Kusto.Language that installs a global `Kusto`).
+ *
+ * Two levels: syntax (KustoCode.Parse) and, against the Resource Graph table schema, semantics
+ * (KustoCode.ParseAndAnalyze: unknown tables, columns and functions are errors).
+ */
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { allQueries, identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery } from "../../src/arm/index.js";
+
+/** The little of Kusto.Language's surface this test uses. */
+interface KustoDiagnostic {
+  Severity: string;
+  Message: string;
+  Start: number;
+  Code: string;
+}
+interface KustoList<T> {
+  Count: number;
+  getItem(index: number): T;
+}
+interface KustoCode {
+  GetDiagnostics(): KustoList<KustoDiagnostic>;
+}
+interface KustoGlobal {
+  Language: {
+    KustoCode: { Parse(text: string): KustoCode; ParseAndAnalyze(text: string, globals: unknown): KustoCode };
+    GlobalState: { Default: { WithDatabase(db: unknown): unknown } };
+    Symbols: {
+      TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };
+      DatabaseSymbol: { ctor: new (name: string, members: unknown[]) => unknown };
+    };
+  };
+}
+
+function loadKusto(): KustoGlobal {
+  const require = createRequire(import.meta.url);
+  // bridge.js defines the global `Bridge` runtime; the language bundle registers `Kusto` on it.
+  require("@kusto/language-service-next/bridge.js");
+  require("@kusto/language-service-next/Kusto.Language.Bridge.js");
+  const kusto = (globalThis as { Kusto?: KustoGlobal }).Kusto;
+  if (!kusto) throw new Error("@kusto/language-service-next did not define the global Kusto");
+  return kusto;
+}
+
+const Kusto = loadKusto();
+
+/**
+ * Resource Graph's `resources` and `authorizationresources` columns (learn.microsoft.com, Resource Graph
+ * "Understanding the query language": id, name, type, tenantId, kind, location, resourceGroup,
+ * subscriptionId, managedBy, sku, plan, properties, tags, identity, zones, extendedLocation).
+ * `kind` is a keyword, hence quoted.
+ */
+const ARG_COLUMNS =
+  "(id:string, name:string, type:string, tenantId:string, ['kind']:string, location:string, resourceGroup:string, " +
+  "subscriptionId:string, managedBy:string, sku:dynamic, plan:dynamic, properties:dynamic, tags:dynamic, " +
+  "identity:dynamic, zones:dynamic, extendedLocation:dynamic)";
+
+const argGlobals = Kusto.Language.GlobalState.Default.WithDatabase(
+  new Kusto.Language.Symbols.DatabaseSymbol.ctor("resourcegraph", [
+    new Kusto.Language.Symbols.TableSymbol.$ctor7("resources", ARG_COLUMNS, null),
+    new Kusto.Language.Symbols.TableSymbol.$ctor7("authorizationresources", ARG_COLUMNS, null),
+  ]),
+);
+
+function errors(code: KustoCode): string[] {
+  const list = code.GetDiagnostics();
+  const out: string[] = [];
+  for (let i = 0; i < list.Count; i += 1) {
+    const d = list.getItem(i);
+    if (d.Severity === "Error") out.push(`${d.Code} at ${d.Start}: ${d.Message}`);
+  }
+  return out;
+}
+
+const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.Parse(text));
+const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, argGlobals));
+
+describe("the queries sent to Resource Graph", () => {
+  it("lists the three queries", () => {
+    expect(allQueries().map((q) => q.name)).toEqual(["identityInventory", "roleAssignments", "roleDefinitions"]);
+  });
+
+  it.each(allQueries().map((q) => [q.name, q.text]))("%s parses without syntax errors", (_name, text) => {
+    expect(syntaxErrors(text)).toEqual([]);
+  });
+
+  it.each(allQueries().map((q) => [q.name, q.text]))("%s names only Resource Graph tables and columns", (_name, text) => {
+    expect(semanticErrors(text)).toEqual([]);
+  });
+
+  it.each(allQueries().map((q) => [q.name, q.text]))("%s orders by id for stable paging and has no limit", (_name, text) => {
+    expect(text.trimEnd().endsWith("| order by id asc")).toBe(true);
+    expect(text).not.toMatch(/\|\s*(limit|take|sample)\b/);
+  });
+
+  it("are the agreed texts", () => {
+    expect(identityInventoryQuery()).toBe(
+      "resources\n| where type =~ 'microsoft.managedidentity/userassignedidentities'\n| project id, name, subscriptionId, resourceGroup, location, tenantId, principalId = tostring(properties.principalId), clientId = tostring(properties.clientId), tags\n| order by id asc",
+    );
+    expect(roleAssignmentsQuery()).toBe(
+      "authorizationresources\n| where type =~ 'microsoft.authorization/roleassignments'\n| project id, principalId = tostring(properties.principalId), roleDefinitionId = tolower(tostring(properties.roleDefinitionId)), scope = tostring(properties.scope)\n| order by id asc",
+    );
+    expect(roleDefinitionsQuery()).toBe(
+      "authorizationresources\n| where type =~ 'microsoft.authorization/roledefinitions'\n| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions\n| order by id asc",
+    );
+  });
+});
+
+describe("the parser check can fail", () => {
+  it.each([
+    ["a missing predicate", "resources\n| where\n| project id"],
+    ["an unknown operator", "resources | projekt id, name"],
+    ["an unclosed call", "resources | project principalId = tostring(properties.principalId"],
+    ["an unterminated string", "resources | where type =~ 'microsoft.managedidentity/userassignedidentities"],
+  ])("reports %s as a syntax error", (_what, text) => {
+    expect(syntaxErrors(text).length).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ["an unknown column", "resources | project id, nmae | order by id asc"],
+    ["an unknown table", "resourcez | project id"],
+    ["an unknown function", "resources | project id = tolowr(id)"],
+  ])("reports %s as a semantic error", (_what, text) => {
+    expect(syntaxErrors(text)).toEqual([]);
+    expect(semanticErrors(text).length).toBeGreaterThan(0);
+  });
+});
