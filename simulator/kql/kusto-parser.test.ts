@@ -47,14 +47,13 @@ const ACCEPTED = [
   "resources | mv-expand kind=array tags to typeof(dynamic) limit 2",
   "resources | where type =~ 'x' and (location == 'eastus' or not(isempty(tags)))",
   "resources | where name !in ('a') and name !in~ ('b') and name !contains 'c' and name has_cs 'd' and name !startswith 'e'",
-  "resources | project properties.principalId, tags['env'], zones[0], zones[-1] | project-away zones_0",
+  "resources | project properties.principalId, tags['env'], zones[0], last = zones[-1] | project-away zones_0",
   "resources | extend a = strlen(name), b = array_length(zones) | where a > 1 and b <= -2",
   "resources | sort by name asc nulls last, id desc | take 10 | limit 5",
   "resources | where isnull(properties.x) or isnotnull(properties.y) | distinct name | count",
-  "Resources // comment\n| where name == \"it\\\"s\" or name == @'C:\\temp' | project toupper(name) == 'X', toint('1'), tolong(2.5)".replace(
-    "project toupper(name) == 'X', toint('1'), tolong(2.5)",
-    "project a = toupper(name) == 'X', b = toint('1'), c = tolong(2.5)",
-  ),
+  String.raw`Resources // comment
+| where name == "it\"s" or name == @'C:\temp'
+| project a = toupper(name) == 'X', b = toint('1'), c = tolong(2.5)`,
 ];
 
 const SYNTAX_ERRORS = [

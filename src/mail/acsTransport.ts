@@ -99,7 +99,8 @@ export function acsResultError(result: Pick<EmailSendResponse, "id" | "status" |
 
 /**
  * A failure to queue or poll, with what a person needs to fix it: the HTTP status and code (401/403: give the
- * identity a role on the Communication Services resource that allows sending email; 404: wrong endpoint), or the credential's own message (no managed identity available). Request and response
+ * identity a role on the Communication Services resource that allows sending email; 404: wrong endpoint), or
+ * the credential's own message (no managed identity available). Request and response
  * objects (which carry the bearer token's headers) are deliberately not kept.
  */
 export function acsSendError(error: unknown, endpoint: string): Error {
@@ -130,13 +131,17 @@ function validateEndpoint(endpoint: string): string {
     throw new TypeError("Expected `endpoint` to be an https URL like https://<resource>.communication.azure.com");
   }
   if (url.protocol !== "https:" || url.username || url.password || url.search) {
-    throw new TypeError("Expected `endpoint` to be an https URL like https://<resource>.communication.azure.com, without credentials or query");
+    throw new TypeError(
+      "Expected `endpoint` to be an https URL like https://<resource>.communication.azure.com, without credentials or query",
+    );
   }
   return url.origin;
 }
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new TypeError(`Expected \`${name}\` to be a positive number, got ${String(value)}`);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new TypeError(`Expected \`${name}\` to be a positive number, got ${String(value)}`);
+  }
   return value;
 }

@@ -62,7 +62,8 @@ function textFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
   const line = (value: unknown) => singleLine(String(value ?? ""));
   const out: string[] = [];
   out.push(
-    `uami-audit run ${line(run.runId)} on tenant ${line(run.tenantId)} (${line(describeRunScope(run.scope))}), started ${formatTime(run.startedAt)}, status ${line(run.status)}.`,
+    `uami-audit run ${line(run.runId)} on tenant ${line(run.tenantId)} (${line(describeRunScope(run.scope))}), ` +
+      `started ${formatTime(run.startedAt)}, status ${line(run.status)}.`,
   );
   if (run.status !== "complete") out.push("This run did not complete: the results may be incomplete.");
   out.push("");
@@ -73,7 +74,8 @@ function textFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
     fresh.forEach((finding, index) => {
       out.push(
         `${index + 1}. ${line(finding.name)}: ${finding.risk.level.toUpperCase()} risk (score ${finding.risk.score})`,
-        `   Subscription: ${line(finding.subscriptionName ?? "")}${finding.subscriptionName ? " " : ""}${line(finding.subscriptionId)}; resource group ${line(finding.resourceGroup)}; ${line(finding.location)}`,
+        `   Subscription: ${line([finding.subscriptionName, finding.subscriptionId].filter(Boolean).join(" "))}; ` +
+          `resource group ${line(finding.resourceGroup)}; ${line(finding.location)}`,
         `   Privileged roles: ${privilegedRoles(finding).map(line).join("; ") || "none"}`,
         `   Created ${formatDay(finding.createdAt)}; unused since ${formatDay(finding.unusedSince)}`,
         `   Portal: ${line(finding.portalUrl)}`,
@@ -83,7 +85,9 @@ function textFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
     });
   }
   const alreadyKnown = report.unused.length - fresh.length;
-  if (alreadyKnown > 0) out.push(`${plural(alreadyKnown, "other identity", "other identities")} still unused (already reported).`, "");
+  if (alreadyKnown > 0) {
+    out.push(`${plural(alreadyKnown, "other identity", "other identities")} still unused (already reported).`, "");
+  }
   out.push("Totals by verdict:");
   for (const verdict of VERDICTS) out.push(`  ${VERDICT_TITLES[verdict]}: ${run.countsByVerdict[verdict]}`);
   out.push("");

@@ -62,7 +62,12 @@ export async function sendDigest(
 }
 
 /** `minDelayMs * 2^(attempt-1)`, capped, with "equal jitter" (between half and all of it). */
-export function backoffDelay(attempt: number, minDelayMs: number, maxDelayMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  minDelayMs: number,
+  maxDelayMs: number,
+  random: () => number = Math.random,
+): number {
   const exponential = Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1));
   return Math.round(exponential / 2 + random() * (exponential / 2));
 }
@@ -81,7 +86,8 @@ export function isPermanentMailError(error: unknown): boolean {
 
 function invalidOption(options: SendDigestOptions): string | undefined {
   if (typeof options.from !== "string" || options.from.trim() === "") return "Expected `from` to be a sender address";
-  if (!Array.isArray(options.to) || options.to.length === 0 || options.to.some((to) => typeof to !== "string" || to.trim() === "")) {
+  const blank = (address: unknown) => typeof address !== "string" || address.trim() === "";
+  if (!Array.isArray(options.to) || options.to.length === 0 || options.to.some(blank)) {
     return "Expected `to` to be a non-empty list of recipient addresses";
   }
   if (options.retries !== undefined && (!Number.isInteger(options.retries) || options.retries < 0 || options.retries > 10)) {
@@ -89,7 +95,9 @@ function invalidOption(options: SendDigestOptions): string | undefined {
   }
   for (const name of ["minDelayMs", "maxDelayMs"] as const) {
     const value = options[name];
-    if (value !== undefined && (!Number.isFinite(value) || value < 0)) return `Expected \`${name}\` to be a number >= 0, got ${String(value)}`;
+    if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
+      return `Expected \`${name}\` to be a number >= 0, got ${String(value)}`;
+    }
   }
   return undefined;
 }

@@ -42,7 +42,8 @@ export function renderMarkdown(report: AuditReport): string {
   );
 
   lines.push("## Summary", "");
-  lines.push(...table(["Verdict", "Identities"], VERDICTS.map((verdict) => [VERDICT_TITLES[verdict], String(run.countsByVerdict[verdict])])), "");
+  const verdictRows = VERDICTS.map((verdict) => [VERDICT_TITLES[verdict], String(run.countsByVerdict[verdict])]);
+  lines.push(...table(["Verdict", "Identities"], verdictRows), "");
   if (run.subscriptions.length > 0) {
     lines.push("### By subscription", "");
     lines.push(
@@ -112,7 +113,8 @@ export function renderMarkdown(report: AuditReport): string {
     );
   }
 
-  lines.push(`## ${VERDICT_TITLES["in-use"]}`, "", `${plural(report.inUseCount, "identity", "identities")} in use (listed in the JSON report).`, "");
+  const inUse = plural(report.inUseCount, "identity", "identities");
+  lines.push(`## ${VERDICT_TITLES["in-use"]}`, "", `${inUse} in use (listed in the JSON report).`, "");
   lines.push(`_Generated ${md(formatTime(report.generatedAt))}, report schema version ${report.schemaVersion}._`, "");
   return lines.join("\n");
 }
@@ -128,7 +130,8 @@ function table(headers: string[], rows: string[][]): string[] {
 
 /** A fence longer than any backtick run in the content, so the content cannot close it. */
 function fenced(language: string, contentLines: string[]): string[] {
-  const longestRun = Math.max(0, ...contentLines.map((line) => Math.max(0, ...[...line.matchAll(/`+/g)].map((match) => match[0].length))));
+  const runs = contentLines.flatMap((line) => [...line.matchAll(/`+/g)].map((match) => match[0].length));
+  const longestRun = Math.max(0, ...runs);
   const fence = "`".repeat(Math.max(3, longestRun + 1));
   return [`${fence}${language}`, ...contentLines, fence];
 }
@@ -136,7 +139,10 @@ function fenced(language: string, contentLines: string[]): string[] {
 function roleList(finding: IdentityFinding): string {
   if (finding.roleAssignments.length === 0) return "none";
   return finding.roleAssignments
-    .map((assignment) => `${assignment.privileged ? "**" : ""}${md(assignment.roleName)}${assignment.privileged ? "**" : ""} at ${md(assignment.scope)}`)
+    .map((assignment) => {
+      const role = assignment.privileged ? `**${md(assignment.roleName)}**` : md(assignment.roleName);
+      return `${role} at ${md(assignment.scope)}`;
+    })
     .join("<br>");
 }
 

@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { HOST_QUEUE_SETTINGS } from "../src/cli/scan.js";
+import { ConfigError, loadConfig, SETTINGS } from "../src/config.js";
+
+const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+describe("settings", () => {
+  it("the README's settings table lists exactly the settings the code reads, with the same defaults", () => {
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const section = readme.slice(readme.indexOf("## Settings"), readme.indexOf("\n## ", readme.indexOf("## Settings") + 5));
+    const rows = [...section.matchAll(/^\| `([A-Za-z_]+)` \| (.+?) \| .+ \|$/gm)].map((m) => [m[1], m[2]!.replace(/`/g, "")]);
+    expect(rows).toEqual(SETTINGS.map((s) => [s.name, s.default]));
+  });
+
+  it("local.settings.sample.json carries every setting", () => {
+    const sample = JSON.parse(readFileSync(new URL("../local.settings.sample.json", import.meta.url), "utf8")) as { Values: Record<string, string> };
+    for (const setting of SETTINGS) expect(Object.keys(sample.Values)).toContain(setting.name);
+  });
+
+  it("host.json's queue contract matches what the code and the CLI's queue host assume", () => {
+    const host = JSON.parse(readFileSync(new URL("../host.json", import.meta.url), "utf8"));
+    const queues = host.extensions.queues;
+    expect(queues.messageEncoding).toBe("base64");
+    expect(queues.batchSize).toBe(HOST_QUEUE_SETTINGS.batchSize);
+    expect(queues.maxDequeueCount).toBe(HOST_QUEUE_SETTINGS.maxDequeueCount);
+    expect(queues.maxDequeueCount).toBe(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT }).maxDequeueCount);
+    expect(queues.visibilityTimeout).toBe(`00:00:${String(HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds).padStart(2, "0")}`);
+    expect(host.concurrency.dynamicConcurrencyEnabled).toBe(false);
+  });
+
+  it("has sane defaults", () => {
+    const config = loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT });
+    expect(config).toMatchObject({
+      ratePerSecond: 1,
+      associationsToStore: 10,
+      gracePeriodDays: 7,
+      exemptTag: "uami-audit-exempt",
+      armEndpoint: "https://management.azure.com",
+      scope: { subscriptions: [], managementGroups: [] },
+      mail: { transport: "none", to: [], alwaysSend: false },
+    });
+  });
+
+  it("collects every problem into one clear error and never echoes a secret", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        UAMI_AUDIT_TENANT_ID: "contoso",
+        UAMI_RATE_LIMIT_PER_SECOND: "fast",
+        UAMI_AUDIT_SUBSCRIPTIONS: "0336439f-0e9d-44ec-975e-62accb9b3901, nope",
+        UAMI_MAIL_TRANSPORT: "smtp",
+        UAMI_SMTP_PASSWORD: "hunter2-secret",
+        UAMI_ARM_ENDPOINT: "http://insecure",
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    expect(message).toMatch(/UAMI_AUDIT_TENANT_ID must be a GUID/);
+    expect(message).toMatch(/UAMI_RATE_LIMIT_PER_SECOND must be a number/);
+    expect(message).toMatch(/"nope" is not a subscription id/);
+    expect(message).toMatch(/needs UAMI_MAIL_FROM and UAMI_MAIL_TO/);
+    expect(message).toMatch(/needs UAMI_SMTP_HOST/);
+    expect(message).toMatch(/https:\/\//);
+    expect(message).not.toMatch(/hunter2/);
+  });
+
+  it("requires the tenant and accepts `all` associations", () => {
+    expect(() => loadConfig({})).toThrow(/UAMI_AUDIT_TENANT_ID is required/);
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_ASSOCIATIONS_TO_STORE: "all" }).associationsToStore).toBe(Number.MAX_SAFE_INTEGER);
+  });
+});
