@@ -160,7 +160,8 @@ class FilterParser {
       if (close.kind !== "punct" || close.text !== ")") throw new ODataError("$filter", `Unbalanced parentheses: expected ')' at position ${close.at}.`);
       return inner;
     }
-    if (token.kind === "word" && this.peek().kind === "punct" && (this.peek() as { text: string }).text === "(") {
+    const next = this.peek();
+    if (token.kind === "word" && next.kind === "punct" && next.text === "(") {
       if (token.text.toLowerCase() !== "contains") {
         throw new ODataError("$filter", `Unsupported function '${token.text}'. Supported operators: eq, contains, and, or.`);
       }
@@ -177,7 +178,7 @@ class FilterParser {
     }
     const field = this.field(token);
     const operator = this.take();
-    if (operator.kind !== "word") throw new ODataError("$filter", `Expected an operator after '${token.text}' at position ${operator.at}, found ${describe(operator)}.`);
+    if (operator.kind !== "word") throw new ODataError("$filter", `Expected an operator after '${field}' at position ${operator.at}, found ${describe(operator)}.`);
     if (operator.text.toLowerCase() !== "eq") {
       throw new ODataError("$filter", `Unsupported operator '${operator.text}'. Supported operators: eq, contains, and, or.`);
     }

@@ -362,7 +362,7 @@ describe("compile-time errors", () => {
     ["resources | where name", "InvalidQuery", /where needs a boolean condition, got a string/],
     ["resources | where name > 'a'", "InvalidQuery", /compares numbers and dates only/],
     ["resources | where strlen(name) contains 'x'", "InvalidQuery", /needs string operands, got a long/],
-    ["resources | where name.first == 'a'", "InvalidQuery", /Cannot read property 'first' of a string value/],
+    ["resources | where name.given == 'a'", "InvalidQuery", /Cannot read property 'given' of a string value/],
     ["resources | project tolower(name)", "InvalidQuery", /Name this expression's column/],
     ["resources | summarize count() by tolower(type)", "InvalidQuery", /Name this expression's column/],
     ["resources | project name, name", "InvalidQuery", /Column 'name' appears twice/],

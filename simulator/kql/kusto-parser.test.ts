@@ -7,25 +7,56 @@
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { KqlError, compileKql } from "./index.js";
+import { RESERVED_NAMES } from "./keywords.js";
+import { parseQuery } from "./parser.js";
 
 interface KustoDiagnostic {
   readonly Message: string;
 }
 
 interface KustoGlobals {
-  readonly Kusto: { Language: { KustoCode: { Parse(text: string): { GetDiagnostics(): unknown } } } };
-  readonly Bridge: { toArray(list: unknown): KustoDiagnostic[] };
+  readonly Kusto: {
+    Language: {
+      KustoCode: { Parse(text: string): { GetDiagnostics(): unknown } };
+      Syntax: {
+        SyntaxFacts: { GetKindsWithFixedText(): unknown; IsKeyword(kind: number): boolean; GetText(kind: number): string };
+      };
+    };
+  };
+  readonly Bridge: { toArray<T>(list: unknown): T[] };
 }
 
-function loadKustoParser(): (text: string) => string[] {
+function loadKusto(): KustoGlobals {
   const requireCjs = createRequire(import.meta.url);
   requireCjs("@kusto/language-service-next/bridge.min.js");
   requireCjs("@kusto/language-service-next/Kusto.Language.Bridge.min.js");
-  const { Kusto, Bridge } = globalThis as unknown as KustoGlobals;
-  return (text) => Bridge.toArray(Kusto.Language.KustoCode.Parse(text).GetDiagnostics()).map((d) => d.Message);
+  return globalThis as unknown as KustoGlobals;
 }
 
-const kustoDiagnostics = loadKustoParser();
+const { Kusto, Bridge } = loadKusto();
+
+function kustoDiagnostics(text: string): string[] {
+  return Bridge.toArray<KustoDiagnostic>(Kusto.Language.KustoCode.Parse(text).GetDiagnostics()).map((d) => d.Message);
+}
+
+/** Every Kusto keyword that is spelt like an identifier. */
+function kustoKeywords(): string[] {
+  const facts = Kusto.Language.Syntax.SyntaxFacts;
+  return Bridge.toArray<number>(facts.GetKindsWithFixedText())
+    .filter((kind) => facts.IsKeyword(kind))
+    .map((kind) => facts.GetText(kind))
+    .filter((text) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(text));
+}
+
+function parses(text: string): boolean {
+  try {
+    parseQuery(text);
+    return true;
+  } catch (error) {
+    if (error instanceof KqlError) return false;
+    throw error;
+  }
+}
 
 const ACCEPTED = [
   `resources
@@ -47,7 +78,7 @@ const ACCEPTED = [
   "resources | mv-expand kind=array tags to typeof(dynamic) limit 2",
   "resources | where type =~ 'x' and (location == 'eastus' or not(isempty(tags)))",
   "resources | where name !in ('a') and name !in~ ('b') and name !contains 'c' and name has_cs 'd' and name !startswith 'e'",
-  "resources | project properties.principalId, tags['env'], zones[0], last = zones[-1] | project-away zones_0",
+  "resources | project properties.principalId, tags['env'], zones[0], lastZone = zones[-1] | project-away zones_0",
   "resources | extend a = strlen(name), b = array_length(zones) | where a > 1 and b <= -2",
   "resources | sort by name asc nulls last, id desc | take 10 | limit 5",
   "resources | where isnull(properties.x) or isnotnull(properties.y) | distinct name | count",
@@ -76,5 +107,29 @@ describe("Microsoft's Kusto parser agrees", () => {
   it.each(SYNTAX_ERRORS)("that a rejected query is a Kusto syntax error too: %s", (query) => {
     expect(() => compileKql(query)).toThrow(KqlError);
     expect(kustoDiagnostics(query).length).toBeGreaterThan(0);
+  });
+});
+
+describe("keywords", () => {
+  const keywords = kustoKeywords();
+  const positions = [
+    ["as a new column's name", (w: string) => `resources | project ${w} = 1`],
+    ["as a column reference", (w: string) => `resources | where ${w} == 1`],
+    ["as a property", (w: string) => `resources | where x.${w} == 1`],
+  ] as const;
+
+  it("finds Kusto's keyword list (a sanity check that the package loaded)", () => {
+    expect(keywords.length).toBeGreaterThan(100);
+    expect(keywords).toContain("where");
+  });
+
+  it.each(positions)("are refused %s exactly when Kusto refuses them", (_position, queryFor) => {
+    const disagreements = keywords.filter((word) => parses(queryFor(word)) !== (kustoDiagnostics(queryFor(word)).length === 0));
+    expect(disagreements).toEqual([]);
+  });
+
+  it("RESERVED_NAMES holds no word that Kusto accepts everywhere", () => {
+    const acceptedEverywhere = [...RESERVED_NAMES].filter((word) => positions.every(([, queryFor]) => kustoDiagnostics(queryFor(word)).length === 0));
+    expect(acceptedEverywhere).toEqual([]);
   });
 });

@@ -84,9 +84,12 @@ describe("parseQuery: structure", () => {
     expect(expand).toMatchObject({ kind: "mv-expand", item: { name: "tag" }, bagExpansion: "array", toType: "string", limit: 3 });
   });
 
-  it("reads `mv-expand kind = ...` as a column named kind, not the parameter", () => {
-    const [expand] = parseQuery("resources | mv-expand kind = bag_keys(tags)").operators;
-    expect(expand).toMatchObject({ item: { name: "kind", expr: { kind: "call", name: "bag_keys" } }, bagExpansion: "bag" });
+  it("reads `kind` as a column where it is not the mv-expand parameter", () => {
+    const [expand] = parseQuery("resources | mv-expand kind=bag tags | where kind == 'x'").operators;
+    expect(expand).toMatchObject({ item: { name: undefined, expr: { kind: "column", name: "tags" } }, bagExpansion: "bag" });
+    expect(parseQuery("resources | project kind, properties.kind").operators[0]).toMatchObject({
+      items: [{ expr: { kind: "column", name: "kind" } }, { expr: { kind: "member", key: "kind" } }],
+    });
   });
 
   it("reads summarize with named and unnamed aggregates and by-columns", () => {
@@ -144,6 +147,10 @@ describe("parseQuery: rejections", () => {
     ["resources | where name in 'a'", /'in' needs a parenthesized list, found ''a''/],
     ["resources | project tostring(properties.x", /Expected '\)' to close the call to 'tostring'/],
     ["| where true", /Expected a table name but found '\|'/],
+    ["resources | project last = zones[-1]", /'last' is a Kusto keyword and cannot name a column here/],
+    ["resources | mv-expand kind = bag_keys(tags)", /'kind' is a Kusto keyword/],
+    ["resources | where properties.first == 'x'", /write \['first'\] to read that property/],
+    ["resources | where in == 'x'", /found the keyword 'in'/],
   ])("rejects a syntax error with an InvalidQuery that names the problem: %s", (text, message) => {
     const error = parseError(text);
     expect(error.code).toBe("InvalidQuery");

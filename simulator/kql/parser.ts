@@ -5,6 +5,7 @@
  */
 import type { Expr, NamedExpr, Operator, Query, SortKey } from "./ast.js";
 import { INVALID_QUERY, UNSUPPORTED_FUNCTION, UNSUPPORTED_OPERATOR, errorAt } from "./errors.js";
+import { isReservedAsNewName, isReservedAsProperty, isReservedAsReference } from "./keywords.js";
 import { tokenize, type Token } from "./lexer.js";
 
 /** Kusto tabular operators that exist but are outside the subset: rejected as unsupported, not unknown. */
@@ -145,6 +146,9 @@ class Parser {
       throw this.error(UNSUPPORTED_OPERATOR, "Wildcards ('*') are not supported", token);
     }
     if (token.kind === "ident" && this.isPunct("=", 1)) {
+      if (isReservedAsNewName(token.text)) {
+        throw this.error(INVALID_QUERY, `'${token.text}' is a Kusto keyword and cannot name a column here`, token);
+      }
       this.index += 2;
       return { name: token.text, expr: this.parseExpr(), pos: token.start };
     }
@@ -353,6 +357,9 @@ class Parser {
         if (key.kind !== "ident") {
           throw this.error(INVALID_QUERY, `Expected a property name after '.' but found '${key.text || "end of query"}'`, key);
         }
+        if (isReservedAsProperty(key.text)) {
+          throw this.error(INVALID_QUERY, `'${key.text}' is a Kusto keyword: write ['${key.text}'] to read that property`, key);
+        }
         this.index++;
         expr = { kind: "member", target: expr, key: key.text, pos: token.start };
       } else if (token.kind === "punct" && token.text === "[") {
@@ -420,11 +427,11 @@ class Parser {
     if (name === "true" || name === "false") {
       return { kind: "literal", value: name === "true", type: "bool", pos: token.start };
     }
-    if (name === "and" || name === "or" || name === "by") {
-      throw this.error(INVALID_QUERY, `Expected an expression but found '${name}'`, token);
-    }
     if (name === "not") {
       throw this.error(INVALID_QUERY, "'not' is a function: write not(expression)", token);
+    }
+    if (isReservedAsReference(name)) {
+      throw this.error(INVALID_QUERY, `Expected an expression but found the keyword '${name}'`, token);
     }
     return { kind: "column", name, pos: token.start };
   }

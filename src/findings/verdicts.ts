@@ -148,7 +148,7 @@ function verdictIgnoringExemption(
 
   const graceMs = options.gracePeriodDays * DAY_MS;
   const age = ageOf(identity.createdAt, evidence.firstSeenAt, options.now, graceMs);
-  const grace = `the ${formatDays(options.gracePeriodDays)} grace period`;
+  const grace = `the ${options.gracePeriodDays}-day grace period`;
   if (age.kind === "unknown") {
     return { verdict: "recent", reasons: [...reasons, `creation date unknown; treated as within ${grace}`] };
   }
@@ -182,10 +182,6 @@ function parseDate(value: string | undefined): Date | undefined {
 
 function isoDate(date: Date): string {
   return date.toISOString().slice(0, 10);
-}
-
-function formatDays(days: number): string {
-  return `${days}-day`;
 }
 
 function plural(count: number, noun: string): string {

@@ -76,11 +76,12 @@ function page(data: unknown[], skipToken?: string, headers: Record<string, strin
 const firstPage = example(paths.argFirstPage);
 const nextPage = example(paths.argNextPage);
 const tablePage = example(paths.argTable);
+const bodyOf = (ex: typeof firstPage): object => ex.responses["200"]?.body as object;
 
 describe("queryResourceGraph paging", () => {
   it("POSTs the SDK's request and follows $skipToken with the same query and scopes", async () => {
     const lastPage = page([{ id: "/subscriptions/x/last", name: "last" }]);
-    serve({ body: firstPage.responses["200"]?.body }, { body: nextPage.responses["200"]?.body }, lastPage);
+    serve({ body: bodyOf(firstPage) }, { body: bodyOf(nextPage) }, lastPage);
     const conn = connect();
     const rows = await rowsOf(conn, SUBSCRIPTION, { pageSize: 3 });
     expect(rows).toHaveLength(7);
@@ -102,7 +103,7 @@ describe("queryResourceGraph paging", () => {
   });
 
   it("converts table results to objects", async () => {
-    serve({ body: tablePage.responses["200"]?.body }, page([]));
+    serve({ body: bodyOf(tablePage) }, page([]));
     const rows = await rowsOf(connect());
     expect(rows).toHaveLength(3);
     expect(Object.keys(rows[0] ?? {})).toEqual(["id", "name", "type", "location"]);

@@ -1,0 +1,151 @@
+/**
+ * `/_simulator/*`: the test controls of `RunningSimulator`, over HTTP for out-of-process callers (the
+ * CLI-started simulator used by the demo and benchmarks). No bearer token: these paths exist only on
+ * the simulator. Bodies are JSON; answers are JSON.
+ *
+ *   POST   /_simulator/faults              FaultOptions                         -> { faults }
+ *   GET    /_simulator/faults                                                   -> { faults }
+ *   POST   /_simulator/throttle            { tenantId, count, retryAfterSeconds? }
+ *   POST   /_simulator/fail-identity       { identityId, status }  (status 200 clears)
+ *   POST   /_simulator/delete-identity     { identityId }
+ *   POST   /_simulator/add-association     { identityId, resource? }            -> { resource }
+ *   POST   /_simulator/remove-associations { identityId, count? }
+ *   GET    /_simulator/requests[?tenantId=&operation=&since=]                   -> RequestLogEntry[]
+ *   DELETE /_simulator/requests                                                 (clears the log)
+ *   POST   /_simulator/tokens              { tenantId }                         -> { token }
+ *   GET    /_simulator/info                                                     -> SimulatorInfo
+ */
+import type { AssociatedResource } from "../src/arm/types.js";
+import { cloudError, type Reply } from "./cloudError.js";
+import type { FaultOptions } from "./faults.js";
+import type { RequestLogEntry, RequestLogFilter } from "./requestLog.js";
+
+export interface SimulatorControl {
+  info(): unknown;
+  faults(): FaultOptions;
+  setFaults(f: FaultOptions): void;
+  forceThrottle(tenantId: string, opts: { count: number; retryAfterSeconds?: number }): void;
+  failIdentity(identityId: string, status: number): void;
+  deleteIdentity(identityId: string): void;
+  addAssociation(identityId: string, resource?: Partial<AssociatedResource>): AssociatedResource;
+  removeAssociations(identityId: string, count?: number): void;
+  requests(filter: RequestLogFilter): RequestLogEntry[];
+  clearRequestLog(): void;
+  issueToken(tenantId: string): string;
+}
+
+export interface AdminRequest {
+  method: string;
+  /** Path segments after `_simulator`. */
+  segments: string[];
+  query: URLSearchParams;
+  body: Buffer;
+}
+
+function ok(body: unknown = { ok: true }): Reply {
+  return { status: 200, body };
+}
+
+function parseJson(body: Buffer): Record<string, unknown> {
+  const text = body.toString("utf8").trim();
+  if (!text) return {};
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new TypeError("the body must be a JSON object");
+  return parsed as Record<string, unknown>;
+}
+
+function requireString(body: Record<string, unknown>, name: string): string {
+  const value = body[name];
+  if (typeof value !== "string" || !value) throw new TypeError(`'${name}' must be a non-empty string`);
+  return value;
+}
+
+function optionalNumber(body: Record<string, unknown>, name: string): number | undefined {
+  const value = body[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== "number") throw new TypeError(`'${name}' must be a number`);
+  return value;
+}
+
+function requireNumber(body: Record<string, unknown>, name: string): number {
+  const value = optionalNumber(body, name);
+  if (value === undefined) throw new TypeError(`'${name}' is required`);
+  return value;
+}
+
+const OPERATIONS = new Set(["resourceGraph", "listAssociatedResources", "getIdentity", "listFederatedCredentials", "admin", "unknown"]);
+
+function dispatch(request: AdminRequest, control: SimulatorControl): Reply {
+  const route = `${request.method} ${request.segments.join("/")}`;
+  switch (route) {
+    case "GET info":
+      return ok(control.info());
+    case "GET faults":
+      return ok({ faults: control.faults() });
+    case "POST faults":
+      control.setFaults(parseJson(request.body) as FaultOptions);
+      return ok({ faults: control.faults() });
+    case "POST throttle": {
+      const body = parseJson(request.body);
+      const retryAfterSeconds = optionalNumber(body, "retryAfterSeconds");
+      control.forceThrottle(requireString(body, "tenantId"), { count: requireNumber(body, "count"), ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) });
+      return ok();
+    }
+    case "POST fail-identity": {
+      const body = parseJson(request.body);
+      control.failIdentity(requireString(body, "identityId"), requireNumber(body, "status"));
+      return ok();
+    }
+    case "POST delete-identity":
+      control.deleteIdentity(requireString(parseJson(request.body), "identityId"));
+      return ok();
+    case "POST add-association": {
+      const body = parseJson(request.body);
+      const resource = body.resource;
+      if (resource !== undefined && (typeof resource !== "object" || resource === null)) throw new TypeError("'resource' must be an object");
+      return ok({ resource: control.addAssociation(requireString(body, "identityId"), resource as Partial<AssociatedResource> | undefined) });
+    }
+    case "POST remove-associations": {
+      const body = parseJson(request.body);
+      control.removeAssociations(requireString(body, "identityId"), optionalNumber(body, "count"));
+      return ok();
+    }
+    case "GET requests": {
+      const filter: RequestLogFilter = {};
+      const tenantId = request.query.get("tenantId");
+      const operation = request.query.get("operation");
+      const since = request.query.get("since");
+      if (tenantId) filter.tenantId = tenantId;
+      if (operation) {
+        if (!OPERATIONS.has(operation)) throw new TypeError(`unknown operation '${operation}'`);
+        filter.operation = operation as RequestLogFilter["operation"];
+      }
+      if (since) {
+        if (!/^\d+$/.test(since)) throw new TypeError("'since' must be milliseconds since the epoch");
+        filter.since = Number(since);
+      }
+      return ok(control.requests(filter));
+    }
+    case "DELETE requests":
+    case "POST clear-requests":
+      control.clearRequestLog();
+      return ok();
+    case "POST tokens":
+      return ok({ token: control.issueToken(requireString(parseJson(request.body), "tenantId")) });
+    default:
+      return cloudError(404, "NotFound", `No simulator control '${request.method} /_simulator/${request.segments.join("/")}'. See simulator/README.md.`);
+  }
+}
+
+/** Runs one control request; bad input is a 400, an unknown identity or tenant a 404. */
+export function handleAdmin(request: AdminRequest, control: SimulatorControl): Reply {
+  try {
+    return dispatch(request, control);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof SyntaxError) return cloudError(400, "InvalidRequestContent", `The body is not valid JSON: ${message}`);
+    if (error instanceof TypeError) return cloudError(400, "BadRequest", message);
+    if (error instanceof RangeError) return cloudError(404, "NotFound", message);
+    throw error;
+  }
+}

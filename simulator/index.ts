@@ -1,0 +1,234 @@
+/**
+ * The tenant simulator: an HTTPS server playing Azure Resource Manager (Resource Graph, the
+ * user-assigned identity GET, federated credentials and listAssociatedResources) for one or more
+ * generated tenants, with the ground truth tests compare against. See README.md in this folder.
+ */
+import type { AssociatedResource } from "../src/arm/types.js";
+import { handleAdmin, type SimulatorControl } from "./adminApi.js";
+import { ArmServer } from "./armServer.js";
+import { FaultInjector, normaliseFaults, type FaultOptions } from "./faults.js";
+import { createGroundTruth, type GroundTruth } from "./groundTruth.js";
+import { keyOfId } from "./model.js";
+import { ReadsBucket, SlidingWindowLimiter } from "./rateLimit.js";
+import { RequestLog, type RequestLogEntry } from "./requestLog.js";
+import { ResourceGraph, type CompileQuery } from "./resourceGraph.js";
+import { DEFAULT_SUBSCRIPTIONS, DEFAULT_UNUSED_SHARE, generateTenant, startOfUtcDay } from "./tenantGenerator.js";
+import { SimulatedTenants } from "./tenantState.js";
+import { createCertificate } from "./tls.js";
+
+export { OPERATIONS, type FaultOptions, type Operation } from "./faults.js";
+export type { RequestLogEntry } from "./requestLog.js";
+export type {
+  FederatedCredentialTruth,
+  GroundTruth,
+  IdentityTruth,
+  ManagementGroupTruth,
+  RoleAssignmentTruth,
+  RoleDefinitionTruth,
+  SubscriptionTruth,
+  TenantTruth,
+} from "./groundTruth.js";
+export { generateTenant, type TenantGenerationOptions } from "./tenantGenerator.js";
+export type { TenantModel } from "./model.js";
+
+export interface SimulatorOptions {
+  /** Identities per tenant. */
+  identities: number;
+  /** Same seed, same tenants (deterministic generation). */
+  seed: number | string;
+  /** Default 1. */
+  tenants?: number;
+  /** Default 0 (a free port). */
+  port?: number;
+  /** listAssociatedResources requests per second per tenant; default 1 (the documented limit). */
+  rate?: number;
+  /** Share of identities with zero associations; default 0.2. */
+  unusedShare?: number;
+  /** Default 4. Above 5,000, listAssociatedResources answers the documented error. */
+  subscriptionsPerTenant?: number;
+  /** Resource Graph per-user quota; default 15 queries per 5,000 ms. */
+  argQuota?: { limit: number; windowMs: number };
+  /** Faults from the start; also settable at run time. */
+  faults?: FaultOptions;
+  /** Reference time of generation; default the start of the current UTC day (same seed, same day, same tenant). */
+  now?: number | Date;
+  /** Replaces the KQL engine (for the simulator's own tests). Default: `compileKql` of ./kql. */
+  kqlCompiler?: CompileQuery;
+}
+
+export interface SimulatorTenantInfo {
+  tenantId: string;
+  subscriptions: string[];
+  token: string;
+}
+
+export interface SimulatorInfo {
+  /** https://127.0.0.1:PORT */
+  endpoint: string;
+  /** Absolute path of the PEM certificate to trust. */
+  caFile: string;
+  tenants: SimulatorTenantInfo[];
+}
+
+export interface RunningSimulator extends SimulatorInfo {
+  /** PEM text of the certificate (its own CA). */
+  ca: string;
+  truth: GroundTruth;
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+  setFaults(f: FaultOptions): void;
+  /** The next `count` listAssociatedResources requests of the tenant get 429 (Retry-After default 1). */
+  forceThrottle(tenantId: string, opts: { count: number; retryAfterSeconds?: number }): void;
+  /** Every request about the identity answers `status` with a CloudError; 200 clears. */
+  failIdentity(identityId: string, status: number): void;
+  /** Then GET/FIC/associations give 404 ResourceNotFound and Resource Graph no longer lists it. */
+  deleteIdentity(identityId: string): void;
+  addAssociation(identityId: string, resource?: Partial<AssociatedResource>): AssociatedResource;
+  removeAssociations(identityId: string, count?: number): void;
+  /** Another token of the tenant: its own Resource Graph quota, the tenant's shared listAssociatedResources budget. */
+  issueToken(tenantId: string): string;
+  close(): Promise<void>;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < min) throw new TypeError(`${name} must be an integer of at least ${min}, got ${String(value)}`);
+  return value;
+}
+
+interface ValidOptions {
+  identities: number;
+  seed: string;
+  tenants: number;
+  port: number;
+  rate: number;
+  unusedShare: number;
+  subscriptionsPerTenant: number;
+  argQuota: { limit: number; windowMs: number };
+  now: number;
+}
+
+/** Validates up front, with a TypeError naming the option (as p-throttle does). */
+export function validateOptions(options: SimulatorOptions): ValidOptions {
+  if (typeof options !== "object" || options === null) throw new TypeError("startSimulator needs an options object");
+  const { seed } = options;
+  if ((typeof seed !== "string" && typeof seed !== "number") || (typeof seed === "string" && !seed) || (typeof seed === "number" && !Number.isFinite(seed))) {
+    throw new TypeError(`seed must be a non-empty string or a finite number, got ${String(seed)}`);
+  }
+  if (options.identities === undefined) throw new TypeError("identities is required (identities per tenant)");
+  const identities = positiveInteger("identities", options.identities, 0, 0);
+  const port = positiveInteger("port", options.port, 0, 0);
+  if (port > 65535) throw new TypeError(`port must be at most 65535, got ${port}`);
+  const rate = options.rate ?? 1;
+  if (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate)) throw new TypeError(`rate must be a positive number, got ${String(rate)}`);
+  const unusedShare = options.unusedShare ?? DEFAULT_UNUSED_SHARE;
+  if (typeof unusedShare !== "number" || !(unusedShare >= 0 && unusedShare <= 1)) throw new TypeError(`unusedShare must be between 0 and 1, got ${String(unusedShare)}`);
+  const argQuota = options.argQuota ?? { limit: 15, windowMs: 5000 };
+  positiveInteger("argQuota.limit", argQuota.limit, 15);
+  positiveInteger("argQuota.windowMs", argQuota.windowMs, 5000);
+  const now = options.now === undefined ? startOfUtcDay(Date.now()) : typeof options.now === "number" ? options.now : options.now.getTime();
+  if (!Number.isFinite(now)) throw new TypeError(`now must be a valid time, got ${String(options.now)}`);
+  return {
+    identities,
+    seed: String(seed),
+    tenants: positiveInteger("tenants", options.tenants, 1),
+    port,
+    rate,
+    unusedShare,
+    subscriptionsPerTenant: positiveInteger("subscriptionsPerTenant", options.subscriptionsPerTenant, DEFAULT_SUBSCRIPTIONS),
+    argQuota,
+    now,
+  };
+}
+
+/**
+ * The per-tenant limiter for a rate in requests per second: `rate` requests per 1 s window when
+ * rate >= 1 (fractions rounded down), one request per 1/rate s below 1.
+ */
+export function limiterForRate(rate: number): SlidingWindowLimiter {
+  return rate >= 1 ? new SlidingWindowLimiter(Math.floor(rate), 1000) : new SlidingWindowLimiter(1, Math.ceil(1000 / rate));
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
+  const valid = validateOptions(options);
+  const faults = new FaultInjector(valid.seed, normaliseFaults(options.faults));
+  const compile: CompileQuery = options.kqlCompiler ?? (await import("./kql/index.js")).compileKql;
+
+  const models = Array.from({ length: valid.tenants }, (_, tenantIndex) =>
+    generateTenant({
+      seed: valid.seed,
+      tenantIndex,
+      identities: valid.identities,
+      unusedShare: valid.unusedShare,
+      subscriptions: valid.subscriptionsPerTenant,
+      now: valid.now,
+    }),
+  );
+  const state = new SimulatedTenants(models, valid.seed);
+  const truth = createGroundTruth(state);
+  const log = new RequestLog();
+  const certificate = await createCertificate();
+  let endpoint = "";
+
+  const tenantsInfo = (): SimulatorTenantInfo[] =>
+    models.map((m) => ({ tenantId: m.tenantId, subscriptions: m.subscriptions.map((s) => s.subscriptionId), token: m.token }));
+
+  const control: SimulatorControl = {
+    info: () => ({ endpoint, caFile: certificate.caFile, tenants: tenantsInfo() }),
+    faults: () => faults.current,
+    setFaults: (f) => faults.set(f),
+    forceThrottle: (tenantId, opts) => faults.forceThrottle(state.requireTenant(tenantId).tenantId, opts.count, opts.retryAfterSeconds ?? 1),
+    failIdentity: (identityId, status) => faults.failIdentity(keyOfId(identityId), status),
+    deleteIdentity: (identityId) => state.deleteIdentity(identityId),
+    addAssociation: (identityId, resource) => state.addAssociation(identityId, resource),
+    removeAssociations: (identityId, count) => state.removeAssociations(identityId, count),
+    requests: (filter) => log.list(filter),
+    clearRequestLog: () => log.clear(),
+    issueToken: (tenantId) => state.issueToken(tenantId),
+  };
+
+  const server = new ArmServer(
+    {
+      state,
+      resourceGraph: new ResourceGraph(state, { compile, quota: valid.argQuota }),
+      faults,
+      listLimiter: limiterForRate(valid.rate),
+      listRate: () => valid.rate,
+      reads: new ReadsBucket(),
+      log,
+      endpoint: () => endpoint,
+      admin: (ctx) => handleAdmin({ method: ctx.method, segments: ctx.segments.slice(1), query: ctx.url.searchParams, body: ctx.body }, control),
+    },
+    certificate,
+  );
+  let port: number;
+  try {
+    port = await server.listen(valid.port);
+  } catch (error) {
+    await certificate.dispose();
+    throw error;
+  }
+  endpoint = `https://127.0.0.1:${port}`;
+  let closed: Promise<void> | undefined;
+
+  return {
+    endpoint,
+    caFile: certificate.caFile,
+    ca: certificate.cert,
+    tenants: tenantsInfo(),
+    truth,
+    requestLog: () => log.list(),
+    clearRequestLog: control.clearRequestLog,
+    setFaults: control.setFaults,
+    forceThrottle: control.forceThrottle,
+    failIdentity: control.failIdentity,
+    deleteIdentity: control.deleteIdentity,
+    addAssociation: control.addAssociation,
+    removeAssociations: control.removeAssociations,
+    issueToken: control.issueToken,
+    close: () => {
+      closed ??= server.close().then(() => certificate.dispose());
+      return closed;
+    },
+  };
+}
