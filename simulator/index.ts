@@ -178,7 +178,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     faults: () => faults.current,
     setFaults: (f) => faults.set(f),
     forceThrottle: (tenantId, opts) => faults.forceThrottle(state.requireTenant(tenantId).tenantId, opts.count, opts.retryAfterSeconds ?? 1),
-    failIdentity: (identityId, status) => faults.failIdentity(keyOfId(identityId), status),
+    failIdentity: (identityId, status) => {
+      const key = keyOfId(identityId);
+      if (!key) throw new TypeError(`'${identityId}' is not the id of a user-assigned identity`);
+      faults.failIdentity(key, status);
+    },
     deleteIdentity: (identityId) => state.deleteIdentity(identityId),
     addAssociation: (identityId, resource) => state.addAssociation(identityId, resource),
     removeAssociations: (identityId, count) => state.removeAssociations(identityId, count),

@@ -108,12 +108,13 @@ export interface IdentityRecord extends IdentityTruth {
   associationCount: number;
   /** Associations 0..generatedAssociations-1 are regenerated from the seed. */
   generatedAssociations: number;
-  /** Added at run time by `addAssociation`, served after the generated ones. */
-  extraAssociations: AssociatedResource[];
+  /** Added at run time by `addAssociation`, served after the generated ones (a shared empty array until then). */
+  extraAssociations: readonly AssociatedResource[];
   /** Resource Graph shows `tags: null` rather than `{}` for this identity (both occur in real tenants). */
   readonly argTagsNull: boolean;
   deleted: boolean;
-  roleAssignments: RoleAssignmentTruth[];
+  /** A shared empty array until the identity gets its first assignment (saves memory at 100k identities). */
+  roleAssignments: readonly RoleAssignmentTruth[];
 }
 
 export interface SubscriptionRecord extends SubscriptionTruth {
@@ -137,7 +138,7 @@ export interface TenantModel {
   readonly allIdentities: readonly IdentityRecord[];
   /** Live identities (deleted ones are spliced out). */
   readonly identities: IdentityRecord[];
-  /** Lower-cased ARM id -> record (deleted ones included, flagged). */
+  /** `identityKey(...)` -> record (deleted ones included, flagged). */
   readonly identityByKey: ReadonlyMap<string, IdentityRecord>;
   readonly roleDefinitions: readonly RoleDefinitionTruth[];
   readonly roleAssignments: readonly RoleAssignmentTruth[];
@@ -145,12 +146,26 @@ export interface TenantModel {
   readonly now: number;
 }
 
-/** The lookup key of an identity: its ARM id lower-cased (ARM ids are case-insensitive). */
+/**
+ * The lookup key of an identity: subscription, group and name lower-cased (ARM ids are
+ * case-insensitive), shorter than the id itself because 100,000 of them are kept.
+ */
 export function identityKey(subscriptionId: string, resourceGroup: string, name: string): string {
-  return `/subscriptions/${subscriptionId}/resourcegroups/${resourceGroup}/providers/microsoft.managedidentity/userassignedidentities/${name}`.toLowerCase();
+  return `${subscriptionId}/${resourceGroup}/${name}`.toLowerCase();
 }
 
-/** Normalises any form of an identity's ARM id (either casing of `resourceGroups`, trailing slash) to its key. */
+const IDENTITY_ID = /^\/subscriptions\/([^/]+)\/resourcegroups\/([^/]+)\/providers\/microsoft\.managedidentity\/userassignedidentities\/([^/]+?)\/*$/i;
+
+/** The key of any form of an identity's ARM id (either casing of `resourceGroups`, trailing slash); "" when it is no identity id. */
 export function keyOfId(id: string): string {
-  return id.replace(/\/+$/, "").toLowerCase();
+  const match = IDENTITY_ID.exec(id.trim());
+  return match ? identityKey(match[1] as string, match[2] as string, match[3] as string) : "";
 }
+
+/** The subscription id of a key made by `identityKey`. */
+export function subscriptionOfKey(key: string): string {
+  return key.slice(0, key.indexOf("/"));
+}
+
+export const EMPTY_LIST: readonly never[] = Object.freeze([]);
+export const EMPTY_TAGS: Readonly<Record<string, string>> = Object.freeze({});

@@ -129,15 +129,22 @@ export function pickWeighted<T>(choices: readonly (readonly [T, number])[], u: n
   return last[0];
 }
 
-function hex(value: number, digits: number): string {
-  return (value >>> 0).toString(16).padStart(8, "0").slice(8 - digits);
+/** Two hex digits per byte value; Number#toString(16) was a fifth of the time of generating 100k identities. */
+const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
+function hex16(value: number): string {
+  return (BYTE_HEX[(value >>> 8) & 0xff] as string) + (BYTE_HEX[value & 0xff] as string);
+}
+
+function hex32(value: number): string {
+  return hex16(value >>> 16) + hex16(value);
 }
 
 /** Formats four 32-bit words as a version-4 GUID. */
 export function formatUuid(w0: number, w1: number, w2: number, w3: number): string {
   const versioned = ((w1 & 0xffff0fff) | 0x00004000) >>> 0;
   const variant = ((w2 & 0x3fffffff) | 0x80000000) >>> 0;
-  return `${hex(w0, 8)}-${hex(versioned >>> 16, 4)}-${hex(versioned, 4)}-${hex(variant >>> 16, 4)}-${hex(variant, 4)}${hex(w3, 8)}`;
+  return `${hex32(w0)}-${hex16(versioned >>> 16)}-${hex16(versioned)}-${hex16(variant >>> 16)}-${hex16(variant)}${hex32(w3)}`;
 }
 
 /** A GUID derived from a stateless hash of integers, for lazily generated records. */

@@ -20,7 +20,7 @@ import type {
   SubscriptionRecord,
   TenantModel,
 } from "./model.js";
-import { identityKey } from "./model.js";
+import { EMPTY_LIST, EMPTY_TAGS, identityKey } from "./model.js";
 import {
   ENVIRONMENTS,
   EXEMPT_TAG,
@@ -64,7 +64,7 @@ export function startOfUtcDay(ms: number): number {
 
 /** ARM prints timestamps with seven fractional digits (.NET ticks): 2023-02-07T16:44:17.1234567Z. */
 export function armTimestamp(ms: number, extraDigits: number): string {
-  return new Date(ms).toISOString().replace(/Z$/, `${String(extraDigits % 10000).padStart(4, "0")}Z`);
+  return `${new Date(ms).toISOString().slice(0, -1)}${String(extraDigits % 10000).padStart(4, "0")}Z`;
 }
 
 function resourceGroupsFor(prng: Prng, index: number, total: number): string[] {
@@ -140,7 +140,7 @@ function identityName(prng: Prng, index: number): string {
   return `${workload}${env}${suffix}`;
 }
 
-function generateTags(prng: Prng, exempt: boolean, exemptKey: string): Record<string, string> {
+function generateTags(prng: Prng, exempt: boolean, exemptKey: string): Readonly<Record<string, string>> {
   const tags: Record<string, string> = {};
   if (prng.chance(0.5)) {
     tags.env = prng.pick(ENVIRONMENTS);
@@ -150,7 +150,16 @@ function generateTags(prng: Prng, exempt: boolean, exemptKey: string): Record<st
     if (prng.chance(0.1)) tags["hidden-title"] = 'Prod: "quoted" value, with comma';
   }
   if (exempt) tags[exemptKey] = "true";
-  return tags;
+  return Object.keys(tags).length === 0 ? EMPTY_TAGS : tags;
+}
+
+function sharedLowerCase(cache: Map<string, string>, text: string): string {
+  let lower = cache.get(text);
+  if (lower === undefined) {
+    lower = text.toLowerCase();
+    cache.set(text, lower);
+  }
+  return lower;
 }
 
 interface Guarantees {
@@ -247,7 +256,7 @@ function generateRoleAssignments(ctx: RoleContext, identities: IdentityRecord[],
   const { prng } = ctx;
   const all: RoleAssignmentTruth[] = [];
   const give = (identity: IdentityRecord, assignment: RoleAssignmentTruth) => {
-    identity.roleAssignments.push(assignment);
+    identity.roleAssignments = [...identity.roleAssignments, assignment];
     all.push(assignment);
   };
   for (const identity of identities) {
@@ -311,6 +320,8 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
   const { unused, guarantees, order } = planIdentities(prng, total, options.unusedShare ?? DEFAULT_UNUSED_SHARE);
   const identities: IdentityRecord[] = new Array<IdentityRecord>(total);
   const identityByKey = new Map<string, IdentityRecord>();
+  // One lower-cased string per group name, shared by every identity in it.
+  const lowerGroup = new Map<string, string>();
   let exemptSeen = 0;
 
   for (let index = 0; index < total; index++) {
@@ -357,7 +368,7 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
       id,
       name,
       subscriptionId: subscription.subscriptionId,
-      resourceGroup: resourceGroupName.toLowerCase(),
+      resourceGroup: sharedLowerCase(lowerGroup, resourceGroupName),
       resourceGroupName,
       location,
       principalId,
@@ -368,12 +379,12 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
       createdByType,
       associationCount,
       federatedCredentialCount,
-      roleAssignments: [],
+      roleAssignments: EMPTY_LIST,
       exempt,
       index,
       subscription,
       generatedAssociations: associationCount,
-      extraAssociations: [],
+      extraAssociations: EMPTY_LIST,
       argTagsNull,
       deleted: false,
     };

@@ -7,7 +7,7 @@ import type { AssociatedResource } from "../src/arm/types.js";
 import { associationsOf, completeAssociation } from "./associatedResources.js";
 import { makeToken, type TokenOwner } from "./auth.js";
 import type { IdentityRecord, SubscriptionRecord, TenantModel } from "./model.js";
-import { keyOfId } from "./model.js";
+import { keyOfId, subscriptionOfKey } from "./model.js";
 
 export class SimulatedTenants {
   readonly tenants: readonly TenantModel[];
@@ -63,8 +63,7 @@ export class SimulatedTenants {
   /** Finds an identity by ARM id, any casing; deleted identities are returned with `deleted` set. */
   findIdentity(id: string): { tenant: TenantModel; identity: IdentityRecord } | undefined {
     const key = keyOfId(id);
-    const match = /^\/subscriptions\/([^/]+)\//.exec(key);
-    const owner = match ? this.subscriptionOwner.get(match[1] as string) : undefined;
+    const owner = key ? this.subscriptionOwner.get(subscriptionOfKey(key)) : undefined;
     const identity = owner?.tenant.identityByKey.get(key);
     return owner && identity ? { tenant: owner.tenant, identity } : undefined;
   }
@@ -86,7 +85,7 @@ export class SimulatedTenants {
   addAssociation(id: string, partial?: Partial<AssociatedResource>): AssociatedResource {
     const { tenant, identity } = this.requireLiveIdentity(id);
     const resource = completeAssociation(tenant, identity, partial, ++this.addedSerial);
-    identity.extraAssociations.push(resource);
+    identity.extraAssociations = [...identity.extraAssociations, resource];
     identity.associationCount++;
     this.version++;
     return resource;
@@ -98,7 +97,7 @@ export class SimulatedTenants {
     if (count !== undefined && (!Number.isInteger(count) || count < 0)) throw new RangeError(`count must be a non-negative integer, got ${count}`);
     let remaining = count ?? identity.associationCount;
     const fromExtra = Math.min(remaining, identity.extraAssociations.length);
-    identity.extraAssociations.splice(identity.extraAssociations.length - fromExtra, fromExtra);
+    identity.extraAssociations = identity.extraAssociations.slice(0, identity.extraAssociations.length - fromExtra);
     remaining -= fromExtra;
     identity.generatedAssociations = Math.max(0, identity.generatedAssociations - remaining);
     identity.associationCount = identity.generatedAssociations + identity.extraAssociations.length;

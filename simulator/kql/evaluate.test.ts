@@ -66,8 +66,8 @@ describe("where: comparisons", () => {
   it("treats comparisons with a null dynamic value as false, for == and != alike", () => {
     expect(names("resources | where properties.principalId == 'p-alpha' | project name")).toEqual(["alpha"]);
     expect(names("resources | where properties.principalId != 'p-alpha' | project name")).toEqual(["beta"]);
-    expect(names("resources | where properties.missing != 'x' | project name")).toEqual([]);
-    expect(names("resources | where properties.missing in ('x') or properties.missing !in ('x') | project name")).toEqual([]);
+    expect(names("resources | where properties.absent != 'x' | project name")).toEqual([]);
+    expect(names("resources | where properties.absent in ('x') or properties.absent !in ('x') | project name")).toEqual([]);
   });
 
   it("reads a missing string column as the empty string, as Kusto strings are never null", () => {
@@ -122,15 +122,15 @@ describe("where: comparisons", () => {
     ).toEqual(["alpha", "beta"]);
     expect(names("resources | where not(properties.principalId == 'p-alpha') | project name")).toEqual(["beta"]);
     // null or true is true; null and true is null (dropped).
-    expect(names("resources | where properties.missing == 'x' or name == 'gamma' | project name")).toEqual(["gamma"]);
-    expect(names("resources | where properties.missing != 'x' and name == 'gamma' | project name")).toEqual([]);
+    expect(names("resources | where properties.absent == 'x' or name == 'gamma' | project name")).toEqual(["gamma"]);
+    expect(names("resources | where properties.absent != 'x' and name == 'gamma' | project name")).toEqual([]);
   });
 });
 
 describe("functions", () => {
   it("tostring renders null as empty, numbers and booleans as text, dynamic values as JSON", () => {
     const [row] = run(
-      "resources | where name == 'alpha' | project a = tostring(properties.missing), b = tostring(properties.count), c = tostring(properties.nested), d = tostring(zones), e = tostring(true)",
+      "resources | where name == 'alpha' | project a = tostring(properties.absent), b = tostring(properties.count), c = tostring(properties.nested), d = tostring(zones), e = tostring(true)",
     );
     expect(row).toEqual({ a: "", b: "3", c: '{"list":["a","b","c"]}', d: '["1","2"]', e: "true" });
   });

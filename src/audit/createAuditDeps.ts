@@ -30,6 +30,8 @@ export function createAuditDeps(input: {
   }
   const settings = {
     ...DEFAULT_AUDIT_SETTINGS,
+    // Each check makes two ordinary reads per rate-limited request: keep reads from becoming the bottleneck.
+    readsPerSecond: Math.max(DEFAULT_AUDIT_SETTINGS.readsPerSecond, Math.ceil(input.limiter.ratePerSecond * 4)),
     ...(input.associationsToStore !== undefined ? { associationsToStore: input.associationsToStore } : {}),
     ...(input.maxDequeueCount !== undefined ? { maxDequeueCount: input.maxDequeueCount } : {}),
   };

@@ -6,7 +6,12 @@
  * host does with `messageEncoding: base64`.
  */
 import { randomUUID } from "node:crypto";
-import { InvocationContext, type LogHandler } from "@azure/functions";
+import azureFunctions, { type InvocationContext as InvocationContextType, type LogHandler } from "@azure/functions";
+
+// The package is a webpack bundle: Node's ESM loader cannot see its class exports by name (only `app`
+// and a few others), so the class is taken from the CommonJS module object.
+const { InvocationContext } = azureFunctions;
+type InvocationContext = InvocationContextType;
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
 
 export type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
