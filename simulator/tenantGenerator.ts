@@ -33,7 +33,7 @@ import {
   USER_PRINCIPALS,
   WORKLOADS,
 } from "./names.js";
-import { Prng } from "./prng.js";
+import { join, Prng } from "./prng.js";
 import { CUSTOM_ROLE_NAME, ROLE_WEIGHTS, roleDefinitionsFor } from "./roles.js";
 
 export interface TenantGenerationOptions {
@@ -64,7 +64,7 @@ export function startOfUtcDay(ms: number): number {
 
 /** ARM prints timestamps with seven fractional digits (.NET ticks): 2023-02-07T16:44:17.1234567Z. */
 export function armTimestamp(ms: number, extraDigits: number): string {
-  return `${new Date(ms).toISOString().slice(0, -1)}${String(extraDigits % 10000).padStart(4, "0")}Z`;
+  return join(new Date(ms).toISOString().slice(0, -1), String(extraDigits % 10000).padStart(4, "0"), "Z");
 }
 
 function resourceGroupsFor(prng: Prng, index: number, total: number): string[] {
@@ -134,10 +134,10 @@ function identityName(prng: Prng, index: number): string {
   const suffix = index.toString(36);
   const style = prng.next();
   // The index suffix keeps names unique (case-insensitively) within any resource group.
-  if (style < 0.6) return `${prefix}-${workload}-${env}-${suffix}`;
-  if (style < 0.8) return `${prefix}_${workload}_${env}_${suffix}`;
-  if (style < 0.9) return `${prefix.toUpperCase()}-${workload}-${env.toUpperCase()}-${suffix}`;
-  return `${workload}${env}${suffix}`;
+  if (style < 0.6) return join(prefix, "-", workload, "-", env, "-", suffix);
+  if (style < 0.8) return join(prefix, "_", workload, "_", env, "_", suffix);
+  if (style < 0.9) return join(prefix.toUpperCase(), "-", workload, "-", env.toUpperCase(), "-", suffix);
+  return join(workload, env, suffix);
 }
 
 function generateTags(prng: Prng, exempt: boolean, exemptKey: string): Readonly<Record<string, string>> {
@@ -339,7 +339,7 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
     // `resourceGroups` elsewhere; Resource Graph sometimes even lower-cases the group name in the id.
     const segment = prng.chance(0.6) ? "resourcegroups" : "resourceGroups";
     const groupInId = prng.chance(0.1) ? resourceGroupName.toLowerCase() : resourceGroupName;
-    const id = `/subscriptions/${subscription.subscriptionId}/${segment}/${groupInId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+    const id = join("/subscriptions/", subscription.subscriptionId, "/", segment, "/", groupInId, "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/", name);
 
     const isUnused = unused[index] === true;
     const exempt = guarantees.exempt.has(index) || prng.chance(isUnused ? 0.04 : 0.01);

@@ -72,6 +72,8 @@ const ACCEPTED = [
 | project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions
 | order by id asc`,
   "resources | where subscriptionId in~ ('a', 'B') | where isnotempty(name)",
+  "resources | where name == 'it' 's' and name <> 'x' and tolower (name) == h'y'",
+  "resources | project by = 1, in = 2, kind",
   "resources | summarize count() by type",
   "resources | summarize n = count() by subscriptionId, t = tolower(type)",
   "resources | mv-expand tagKey = bag_keys(tags) | project id, tagKey",
@@ -96,6 +98,18 @@ const SYNTAX_ERRORS = [
   "resources | project tostring(properties.x",
   "resources | where name == 'abc",
   "resources | order id",
+  "resources | where x == .5",
+  "resources | where name in~ ('a',)",
+  "resources | project a = 1,",
+  "resources | where !isempty(name)",
+  "resources | where name in ('a') in ('b')",
+  "resources | sort by name nulls first asc",
+  "resources | project a = b = c",
+  "resources | where (name)(name)",
+  "resources | take 1 1",
+  "resources | where name == 1 and or name == 2",
+  "resources | project last = 1",
+  "resources | where properties.missing == 1",
 ];
 
 describe("Microsoft's Kusto parser agrees", () => {

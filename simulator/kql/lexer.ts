@@ -107,7 +107,8 @@ export function tokenize(text: string): Token[] {
       continue;
     }
 
-    if (isDigit(c) || (c === "." && isDigit(text[i + 1]) && !isIdentPart(text[i - 1]))) {
+    // Kusto has no leading-dot reals (`.5`): a dot always starts a property access.
+    if (isDigit(c)) {
       i = readNumber(text, i, push);
       continue;
     }

@@ -102,6 +102,11 @@ describe("parseQuery: structure", () => {
     expect(parseQuery("resources | summarize by type").operators[0]).toMatchObject({ aggregates: [], by: [{ name: undefined }] });
   });
 
+  it("joins adjacent string literals into one, as Kusto does", () => {
+    const [where] = parseQuery("resources | where name == 'it' 's' \"!\"").operators;
+    expect(where).toMatchObject({ predicate: { right: { kind: "literal", value: "its!" } } });
+  });
+
   it("reads negative numbers and parenthesized expressions", () => {
     const [where] = parseQuery("resources | where (array_length(zones) > -1)").operators;
     expect(where).toMatchObject({ predicate: { op: ">", right: { kind: "literal", value: -1, type: "long" } } });
@@ -140,6 +145,7 @@ describe("parseQuery: rejections", () => {
     ["resources | where", /Expected an expression but found 'end of query'/],
     ["resources |", /Expected a query operator after '\|'/],
     ["resources | take 2.5", /whole number/],
+    ["resources | where x == .5", /Expected an expression but found '.'/],
     ["resources | order id", /Expected 'by' but found 'id'/],
     ["resources | where a == b == c", /comparisons cannot be chained/],
     ["resources | where not isempty(x)", /'not' is a function/],

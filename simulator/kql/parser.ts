@@ -379,9 +379,15 @@ class Parser {
   private parsePrimary(): Expr {
     const token = this.peek();
     switch (token.kind) {
-      case "string":
-        this.index++;
-        return { kind: "literal", value: token.value, type: "string", pos: token.start };
+      case "string": {
+        // Adjacent string literals are one string in Kusto: 'ab' 'cd' is 'abcd'.
+        let value = "";
+        while (this.peek().kind === "string") {
+          value += this.peek().value as string;
+          this.index++;
+        }
+        return { kind: "literal", value, type: "string", pos: token.start };
+      }
       case "number":
         this.index++;
         return { kind: "literal", value: token.value, type: token.isReal ? "real" : "long", pos: token.start };

@@ -178,8 +178,12 @@ export function parseAssociatedResourcesPage(
   body: unknown,
   ctx: ResponseContext = { operation: OPERATION },
 ): AssociatedResourcesPage {
-  const obj = asObject(body);
-  if (!obj) throw malformedBody(ctx, `expected a JSON object {totalCount, value, nextLink}, got ${show(body)}`);
+  const outer = asObject(body);
+  if (!outer) throw malformedBody(ctx, `expected a JSON object {totalCount, value, nextLink}, got ${show(body)}`);
+  // Azure's examples put `nextLink` beside `body` in the response record (IdentityListAssociatedResources.json
+  // at every preview version); given such a record, read it as the page it was meant to describe.
+  const inner = outer.totalCount === undefined ? asObject(outer.body) : undefined;
+  const obj = inner ? { ...inner, nextLink: inner.nextLink ?? outer.nextLink } : outer;
   const totalCount = parseTotalCount(ctx, obj.totalCount);
   const rawValue = obj.value;
   if (rawValue !== undefined && rawValue !== null && !Array.isArray(rawValue)) {

@@ -43,7 +43,7 @@ export interface ArmErrorInit {
 const secrets = new Set<string>();
 
 /** Shortest value worth redacting: shorter "secrets" would mangle ordinary words in messages. */
-const MIN_SECRET_LENGTH = 8;
+const MIN_SECRET_LENGTH = 6;
 
 /**
  * Remembers a secret so that every ArmError message is scrubbed of it. The connection registers its static
@@ -113,23 +113,58 @@ export function isArmError(e: unknown): e is ArmError {
   return e instanceof ArmError;
 }
 
+/**
+ * The HTTP status of an ArmError, or of a core-rest-pipeline RestError (`statusCode`) thrown by another
+ * Azure SDK call; undefined for anything else.
+ */
+function statusOf(e: unknown): number | undefined {
+  if (isArmError(e)) return e.status;
+  const rec = asRecord(e);
+  if (rec?.name === "RestError" && typeof rec.statusCode === "number") return rec.statusCode;
+  return undefined;
+}
+
 /** HTTP 429: Azure asked us to slow down; `retryAfterMs` says for how long. */
-export function isThrottled(e: unknown): e is ArmError {
-  return isArmError(e) && e.status === 429;
+export function isThrottled(e: unknown): boolean {
+  return statusOf(e) === 429;
 }
 
 /** HTTP 404: the identity (or its resource group or subscription) no longer exists. */
-export function isNotFound(e: unknown): e is ArmError {
-  return isArmError(e) && e.status === 404;
+export function isNotFound(e: unknown): boolean {
+  return statusOf(e) === 404;
 }
 
 function isTransientStatus(status: number): boolean {
   return status === 0 || status === 408 || (status >= 500 && status <= 599);
 }
 
-/** Worth retrying later: 5xx, 408, or no response at all (connection reset, timeout, DNS). Not 429. */
-export function isTransient(e: unknown): e is ArmError {
-  return isArmError(e) && e.transient;
+/** Node's codes for a request that got no response and may well get one next time. */
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "ETIMEDOUT",
+  "ESOCKETTIMEDOUT",
+  "EPIPE",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ENETUNREACH",
+  "EHOSTUNREACH",
+  "UND_ERR_SOCKET",
+  "REQUEST_SEND_ERROR",
+]);
+
+/**
+ * Worth retrying later: 5xx, 408, or no response at all (connection reset, timeout, DNS). Not 429, which
+ * has its own answer (wait `retryAfterMs`). Also recognises a raw network error (`code: "ECONNRESET"`) or a
+ * RestError with such a status, for errors that did not come through this module.
+ */
+export function isTransient(e: unknown): boolean {
+  if (isArmError(e)) return e.transient;
+  const status = statusOf(e);
+  if (status !== undefined) return isTransientStatus(status);
+  const code = errorCodeOf(e);
+  return code !== undefined && NETWORK_CODES.has(code);
 }
 
 /** Longest excerpt of a non-JSON body quoted in a message. */

@@ -46,7 +46,14 @@ export {
   type IdentityRef,
 } from "./resourceId.js";
 
-export { identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery, allQueries, type NamedQuery } from "./queries.js";
+export {
+  identityInventoryQuery,
+  roleAssignmentsQuery,
+  roleDefinitionsQuery,
+  allQueries,
+  namedQueries,
+  type NamedQuery,
+} from "./queries.js";
 
 export {
   queryResourceGraph,

@@ -43,6 +43,7 @@ export interface ScanOptions {
   associationsToStore?: number;
   maxDequeueCount?: number;
   visibilityTimeoutSeconds?: number;
+  leaseSeconds?: number;
   logHandler?: LogHandler;
   onProgress?: (run: AuditRun) => void;
   findings?: FindingsSettings;
@@ -67,7 +68,14 @@ function runtimeFor(deps: AuditDeps, config: Partial<AppConfig>): () => Promise<
 /** Drains the check queues with `workers` concurrent invocations until `done()` says so. */
 export async function drainChecks(
   deps: AuditDeps,
-  options: { workers: number; maxDequeueCount: number; visibilityTimeoutSeconds: number; logHandler?: LogHandler; done: () => Promise<boolean> },
+  options: {
+    workers: number;
+    maxDequeueCount: number;
+    visibilityTimeoutSeconds: number;
+    leaseSeconds?: number;
+    logHandler?: LogHandler;
+    done: () => Promise<boolean>;
+  },
 ): Promise<QueueHostStats> {
   const getRuntime = runtimeFor(deps, {});
   const common = {
@@ -75,6 +83,7 @@ export async function drainChecks(
     maxDequeueCount: options.maxDequeueCount,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds,
     maxPollingIntervalMs: HOST_QUEUE_SETTINGS.maxPollingIntervalMs,
+    leaseSeconds: options.leaseSeconds,
     logHandler: options.logHandler,
     shouldStop: options.done,
   };
@@ -139,6 +148,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       workers: options.workers,
       maxDequeueCount,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+      leaseSeconds: options.leaseSeconds,
       logHandler: options.logHandler,
       done,
     });

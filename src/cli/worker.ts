@@ -14,13 +14,15 @@ export interface WorkerOptions {
   token?: string;
   caFile?: string;
   ratePerSecond: number;
+  rateSafetyMs?: number;
+  leaseSeconds?: number;
   workers: number;
 }
 
 export async function runWorker(options: WorkerOptions): Promise<QueueHostStats> {
   const deps = createAuditDeps({
     arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
-    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: 50, maxSlotWaitMs: 20_000 },
+    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs ?? 50, maxSlotWaitMs: 20_000 },
     storageAccount: options.storage,
     storagePrefix: options.storagePrefix,
   });
@@ -31,6 +33,7 @@ export async function runWorker(options: WorkerOptions): Promise<QueueHostStats>
     workers: options.workers,
     maxDequeueCount: HOST_QUEUE_SETTINGS.maxDequeueCount,
     visibilityTimeoutSeconds: HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+    leaseSeconds: options.leaseSeconds,
     done: async () => {
       if (finished || Date.now() - lastPoll < 250) return finished;
       lastPoll = Date.now();

@@ -110,6 +110,8 @@ describe("listAssociatedResources examples", () => {
     expect(withLink.nextSkipToken).toBe(
       "ew0KICAiJGlkIjogIjEiLA0KICAiTWF4Um93cyI6IDIsDQogICJSb3dzVG9Ta2lwIjogMiwNCiAgIkt1c3RvQ2x1c3RlclVybCI6ICJodHRwczovL2FybXRvcG9sb2d5Lmt1c3RvLndpbmRvd3MubmV0Ig0KfQ%3d%3d",
     );
+    // The example's whole response record (nextLink beside body) reads as the same page.
+    expect(parseAssociatedResourcesPage(ex.responses["200"])).toEqual(withLink);
     const decoded = Buffer.from(decodeURIComponent(withLink.nextSkipToken ?? ""), "base64").toString("utf8");
     expect(JSON.parse(decoded)).toEqual({ $id: "1", MaxRows: 2, RowsToSkip: 2, KustoClusterUrl: "https://armtopology.kusto.windows.net" });
   });

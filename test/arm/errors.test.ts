@@ -1,5 +1,5 @@
 import { inspect } from "node:util";
-import { createHttpHeaders } from "@azure/core-rest-pipeline";
+import { createHttpHeaders, RestError } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import {
   ArmError,
@@ -40,12 +40,21 @@ describe("ArmError", () => {
     expect(isTransient(new ArmError({ operation: "op", status, code: "c", armMessage: "m" }))).toBe(transient);
   });
 
-  it("the predicates are false for anything that is not an ArmError", () => {
+  it("the predicates are false for unrelated values", () => {
     for (const e of [new Error("x"), { status: 404 }, undefined, "404"]) {
       expect(isNotFound(e)).toBe(false);
       expect(isThrottled(e)).toBe(false);
       expect(isTransient(e)).toBe(false);
     }
+  });
+
+  it("the predicates also read RestErrors of other Azure SDK calls and raw network errors", () => {
+    expect(isNotFound(new RestError("gone", { statusCode: 404 }))).toBe(true);
+    expect(isThrottled(new RestError("slow down", { statusCode: 429 }))).toBe(true);
+    expect(isTransient(new RestError("oops", { statusCode: 503 }))).toBe(true);
+    expect(isTransient(new RestError("bad", { statusCode: 400 }))).toBe(false);
+    expect(isTransient(Object.assign(new Error("socket hang up"), { code: "ECONNRESET" }))).toBe(true);
+    expect(isTransient(Object.assign(new Error("nope"), { code: "ERR_INVALID_ARG_TYPE" }))).toBe(false);
   });
 });
 
@@ -132,8 +141,8 @@ describe("secrets never reach a message", () => {
   });
 
   it("ignores secrets too short to redact safely", () => {
-    registerSecret("abc");
-    expect(redactSecrets("abc abc")).toBe("abc abc");
+    registerSecret("abcde");
+    expect(redactSecrets("abcde abcde")).toBe("abcde abcde");
   });
 });
 

@@ -1,0 +1,125 @@
+/**
+ * Runs the simulator as a process:
+ *
+ *   npm run simulator -- --identities 1000 --seed demo [--tenants 2] [--port 8443] [--rate 1] [--unused-share 0.2]
+ *
+ * When ready it prints exactly one JSON line on stdout,
+ * `{"endpoint":"https://127.0.0.1:PORT","caFile":"/abs/path.pem","tenants":[{"tenantId","subscriptions","token"}]}`,
+ * and serves until SIGINT or SIGTERM (then exits 0). Bad options: a message on stderr and exit code 2.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { startSimulator, type RunningSimulator, type SimulatorOptions } from "./index.js";
+
+const USAGE_ERROR = 2;
+
+function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    const n = Number(value);
+    if (n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+    return n;
+  };
+}
+
+function number(check: (n: number) => boolean, expected: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!value.trim() || !Number.isFinite(n) || !check(n)) throw new InvalidArgumentError(`expected ${expected}.`);
+    return n;
+  };
+}
+
+interface CliOptions {
+  identities: number;
+  seed: string;
+  tenants?: number;
+  port?: number;
+  rate?: number;
+  unusedShare?: number;
+  subscriptions?: number;
+  errorRate?: number;
+  latency?: number;
+  dropRate?: number;
+}
+
+function buildProgram(): Command {
+  return new Command("simulator")
+    .description("Simulated Azure Resource Manager for uami-audit (Resource Graph, identities, listAssociatedResources).")
+    .requiredOption("--identities <n>", "identities per tenant", integer(0, 10_000_000))
+    .requiredOption("--seed <seed>", "seed of the deterministic generation")
+    .option("--tenants <n>", "number of tenants (default 1)", integer(1, 1000))
+    .option("--port <port>", "port to listen on, 0 for a free one (default 0)", integer(0, 65535))
+    .option("--rate <perSecond>", "listAssociatedResources requests per second per tenant (default 1)", number((n) => n > 0, "a positive number"))
+    .option("--unused-share <share>", "share of identities with no associated resources (default 0.2)", number((n) => n >= 0 && n <= 1, "a number from 0 to 1"))
+    .addOption(new Option("--subscriptions <n>", "subscriptions per tenant (default 4)").argParser(integer(1, 100_000)))
+    .addOption(new Option("--error-rate <share>", "share of ARM requests answered 500/503").argParser(number((n) => n >= 0 && n <= 1, "a number from 0 to 1")))
+    .addOption(new Option("--latency <ms>", "latency added to each ARM request").argParser(integer(0, 600_000)))
+    .addOption(new Option("--drop-rate <share>", "share of ARM connections dropped").argParser(number((n) => n >= 0 && n <= 1, "a number from 0 to 1")))
+    .exitOverride()
+    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+}
+
+function toSimulatorOptions(cli: CliOptions): SimulatorOptions {
+  const faults = {
+    ...(cli.errorRate !== undefined ? { errorRate: cli.errorRate } : {}),
+    ...(cli.latency !== undefined ? { latencyMs: cli.latency } : {}),
+    ...(cli.dropRate !== undefined ? { dropRate: cli.dropRate } : {}),
+  };
+  return {
+    identities: cli.identities,
+    seed: cli.seed,
+    ...(cli.tenants !== undefined ? { tenants: cli.tenants } : {}),
+    ...(cli.port !== undefined ? { port: cli.port } : {}),
+    ...(cli.rate !== undefined ? { rate: cli.rate } : {}),
+    ...(cli.unusedShare !== undefined ? { unusedShare: cli.unusedShare } : {}),
+    ...(cli.subscriptions !== undefined ? { subscriptionsPerTenant: cli.subscriptions } : {}),
+    ...(Object.keys(faults).length > 0 ? { faults } : {}),
+  };
+}
+
+async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  let options: SimulatorOptions;
+  try {
+    program.parse(argv);
+    options = toSimulatorOptions(program.opts<CliOptions>());
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version are not errors.
+      process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
+    }
+    throw error;
+  }
+
+  let simulator: RunningSimulator;
+  try {
+    simulator = await startSimulator(options);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`simulator: ${message}\n`);
+    process.exit(error instanceof TypeError ? USAGE_ERROR : 1);
+  }
+
+  const { endpoint, caFile, tenants } = simulator;
+  process.stdout.write(`${JSON.stringify({ endpoint, caFile, tenants })}\n`);
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    simulator.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`simulator: error while closing: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+main(process.argv).catch((error: unknown) => {
+  process.stderr.write(`simulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
