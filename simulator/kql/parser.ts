@@ -27,9 +27,8 @@ const WORD_COMPARISONS = new Set([
 
 /** Kusto scalar operators outside the subset, named so the error can say so. */
 const UNSUPPORTED_WORD_OPERATORS = new Set([
-  "matches", "between", "!between", "has_any", "has_all", "!has_any", "!has_all", "hasprefix", "!hasprefix",
-  "hassuffix", "!hassuffix", "hasprefix_cs", "hassuffix_cs", "!hasprefix_cs", "!hassuffix_cs", "has_any_cs",
-  "in_cs", "like", "notlike", "contains_any",
+  "matches", "between", "has_any", "has_all", "hasprefix", "hassuffix", "hasprefix_cs", "hassuffix_cs", "like",
+  "notlike", "likecs", "notlikecs",
 ]);
 
 const SYMBOL_COMPARISONS = new Set(["==", "!=", "=~", "!~", "<", "<=", ">", ">="]);

@@ -330,6 +330,7 @@ async function sendQuery(
   options: ResourceGraphOptions,
 ): Promise<ResourceGraphPage> {
   const gate = gateFor(conn);
+  let waitReason: ResourceGraphWait["reason"] = "quota";
   for (let attempt = 1; ; attempt += 1) {
     const gateWait = gate.notBefore - Date.now();
     if (gateWait > 0) {
@@ -337,9 +338,10 @@ async function sendQuery(
         throw new ArmError({ operation: OPERATION, status: 429, code: "QuotaExhausted", retryAfterMs: gateWait,
           armMessage: `Resource Graph quota exhausted for ${gateWait} ms, more than maxWaitMs ${settings.maxWaitMs}` });
       }
-      options.onWait?.({ reason: "quota", waitMs: gateWait, attempt });
+      options.onWait?.({ reason: waitReason, waitMs: gateWait, attempt });
       await wait(gateWait, options.abortSignal);
     }
+    waitReason = "quota";
 
     const outcome = await exchange(client, request, options);
     let failure: ArmError;
@@ -367,9 +369,9 @@ async function sendQuery(
       // Come back when the quota window resets, whichever header says so; both: the later.
       const waitMs = Math.max(retryAfter ?? 0, resetsAfter ?? 0) || DEFAULT_THROTTLE_WAIT_MS;
       if (waitMs > settings.maxWaitMs) throw tooLongToWait(failure, waitMs, settings);
-      // Through the gate, so that every query of this connection waits, not only this one.
+      // Through the gate (waited at the top of the loop), so every query of this connection waits.
       gate.notBefore = Math.max(gate.notBefore, Date.now() + waitMs);
-      options.onWait?.({ reason: "throttled", waitMs, attempt: attempt + 1 });
+      waitReason = "throttled";
       continue;
     }
     if (failure.transient) {
@@ -532,7 +534,7 @@ export async function* listIdentities(
   }
 }
 
-interface RoleDefinitionInfo {
+export interface RoleDefinitionInfo {
   roleName: string;
   wildcardActions: boolean;
 }

@@ -204,7 +204,8 @@ describe("quota pacing and retries", () => {
     expect(rows).toEqual([{ id: "/a" }]);
     expect(server.requests).toHaveLength(2);
     expect((server.requests[1]?.at ?? 0) - (server.requests[0]?.at ?? 0)).toBeGreaterThanOrEqual(900);
-    expect(waits.map((w) => w.reason)).toContain("throttled");
+    expect(waits.map((w) => w.reason)).toEqual(["throttled"]);
+    expect(waits[0]?.attempt).toBe(2);
   });
 
   it("retries a 429 after Retry-After", async () => {

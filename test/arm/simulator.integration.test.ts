@@ -18,7 +18,6 @@ import {
   type IdentityInventoryItem,
 } from "../../src/arm/index.js";
 // The rule keeps src/ away from the simulator; its first block also matches test/ (see the report).
-// eslint-disable-next-line no-restricted-imports
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 
 const TENANT_SCOPE = { subscriptions: [], managementGroups: [] };

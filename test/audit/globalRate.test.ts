@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
+import { startAudit } from "../../src/audit/startAudit.js";
+import { getRun } from "../../src/store/runs.js";
+import { depsFor, drainUntilFinished, exited, identityRows, rateStats, spawnWorker } from "../helpers/pipeline.js";
+
+const WHOLE_TENANT = { subscriptions: [], managementGroups: [] };
+const RATE = 2;
+const SAFETY_MS = 40;
+
+describe("the global per-tenant rate limit, across separate worker processes", () => {
+  let sim: RunningSimulator;
+  beforeAll(async () => {
+    // The simulator enforces exactly RATE per second per tenant: any excess from the app shows as a 429.
+    sim = await startSimulator({ identities: 36, seed: 9, rate: RATE, tenants: 2 });
+  });
+  afterAll(() => sim?.close());
+
+  it("four worker processes on one tenant never exceed R per second, cause no 429, and reach at least 90% of R", async () => {
+    const { deps, prefix, tenant } = await depsFor(sim, { rate: RATE, safetyMs: SAFETY_MS });
+    const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
+    if (!started.started) throw new Error("run not started");
+    sim.clearRequestLog();
+    const workers = Array.from({ length: 4 }, () => spawnWorker(sim, { prefix, runId: started.run.runId, rate: RATE, safetyMs: SAFETY_MS }));
+    const codes = await Promise.all(workers.map(exited));
+    expect(codes).toEqual([0, 0, 0, 0]);
+
+    const run = await getRun(deps.storage, started.run.runId);
+    expect(run).toMatchObject({ status: "complete", checked: 36, throttled: 0 });
+    const times = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.tenantId === tenant.tenantId);
+    expect(times.filter((e) => e.status === 429)).toEqual([]);
+    const stats = rateStats(times.map((e) => e.at));
+    expect(stats.count).toBe(36);
+    expect(stats.maxInWindow).toBeLessThanOrEqual(RATE);
+    expect(stats.perSecond).toBeGreaterThanOrEqual(0.9 * RATE);
+    const rows = await identityRows(deps, started.run.runId);
+    for (const row of rows) expect(row.associationCount).toBe(sim.truth.identity(row.id)!.associationCount);
+  }, 120_000);
+
+  it("two tenants audited in parallel, sharing one limiter table, each get their own budget", async () => {
+    const a = await depsFor(sim, { rate: RATE, safetyMs: SAFETY_MS, tenant: 0 });
+    const b = await depsFor(sim, { rate: RATE, safetyMs: SAFETY_MS, tenant: 1 });
+    // One function app per tenant, but the same storage account: the limiter rows share one table.
+    const bDeps = { ...b.deps, limiter: a.deps.limiter };
+    const [runA, runB] = await Promise.all([
+      startAudit(a.deps, { tenantId: a.tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" }),
+      startAudit(bDeps, { tenantId: b.tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" }),
+    ]);
+    if (!runA.started || !runB.started) throw new Error("runs not started");
+    sim.clearRequestLog();
+    const [doneA, doneB] = await Promise.all([
+      drainUntilFinished(a.deps, runA.run.runId, { workers: 3, timeoutMs: 60_000 }),
+      drainUntilFinished(bDeps, runB.run.runId, { workers: 3, timeoutMs: 60_000 }),
+    ]);
+    expect(doneA.status).toBe("complete");
+    expect(doneB.status).toBe("complete");
+    for (const tenantId of [a.tenant.tenantId, b.tenant.tenantId]) {
+      const entries = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.tenantId === tenantId);
+      if (entries.some((e) => e.status === 429)) console.log(entries.map((e) => `${e.at % 100000} ${e.status}`).join("\n"));
+      expect(entries.filter((e) => e.status === 429)).toEqual([]);
+      const stats = rateStats(entries.map((e) => e.at));
+      expect(stats.count).toBe(36);
+      expect(stats.maxInWindow).toBeLessThanOrEqual(RATE);
+      // Both tenants progress at full speed at the same time: neither waits for the other's budget.
+      expect(stats.perSecond).toBeGreaterThanOrEqual(0.9 * RATE);
+    }
+  }, 120_000);
+});
