@@ -67,7 +67,7 @@ class Throttled extends Error {
 const GONE_CODES = new Set(["resourcenotfound", "resourcegroupnotfound", "subscriptionnotfound", "notfound"]);
 
 export function isIdentityGone(error: unknown): boolean {
-  return isNotFound(error) && GONE_CODES.has(error.code.toLowerCase());
+  return isNotFound(error) && GONE_CODES.has(String((error as { code?: unknown }).code ?? "").toLowerCase());
 }
 
 interface Gathered {
