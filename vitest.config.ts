@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Two cores: integration tests share one Azurite and time-sensitive rate tests must not starve.
     maxWorkers: 2,
-    reporters: ["default"],
+    reporters: ["default", "./test/setup/summaryReporter.ts"],
     globalSetup: ["test/setup/azurite.global.ts"],
   },
 });
