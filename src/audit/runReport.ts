@@ -26,6 +26,8 @@ export interface FindingsSettings {
   portalBaseUrl?: string;
   /** Public base URL of the app, for the report link in emails. */
   reportBaseUrl?: string;
+  /** The report link itself, when it does not live in the app (the CLI). Wins over reportBaseUrl. */
+  reportUrl?: string;
 }
 
 export interface MailSettings {
@@ -179,6 +181,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
 }
 
 export function reportUrlFor(settings: FindingsSettings, runId: string): string | undefined {
+  if (settings.reportUrl) return settings.reportUrl;
   return settings.reportBaseUrl ? `${settings.reportBaseUrl}/api/audits/${encodeURIComponent(runId)}/report?format=html` : undefined;
 }
 

@@ -3,6 +3,7 @@
  * worker process for a scan in progress), `report` (render a stored run). Exit codes: 0 success,
  * 1 failure, 2 bad usage.
  */
+import "./quietFunctionsTestMode.js";
 import { writeFile } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import cliProgress from "cli-progress";
@@ -137,7 +138,7 @@ export function buildProgram(): Command {
         ratePerSecond: opts.rate,
         workers: opts.workers,
         associationsToStore: opts.associations,
-        findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag },
+        findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag, reportUrl: opts.reportUrl },
         mail: mailFromOptions(opts),
         onProgress: (run) => {
           bar?.setTotal(run.expected);

@@ -2,7 +2,7 @@
  * Headless Chromium for tests that look at a page as a person would. Debian's `chromium` package, not a
  * Playwright browser download (none can be fetched here): playwright-core only drives it.
  */
-import { accessSync, constants } from "node:fs";
+import { accessSync, constants, statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -87,7 +87,7 @@ export async function launchChromium(executablePath: string, options: BrowserCon
 function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
-    return true;
+    return statSync(path).isFile();
   } catch {
     return false;
   }
