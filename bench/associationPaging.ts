@@ -21,7 +21,7 @@ function busiestIdentity(sim: RunningSimulator): { id: string; associationCount:
   return best;
 }
 
-async function pageToEnd(sim: RunningSimulator, out: FigureRecorder, label: string, beforeEachRequest?: () => Promise<void>): Promise<void> {
+async function pageToEnd(sim: RunningSimulator, out: FigureRecorder, beforeEachRequest?: () => Promise<void>): Promise<void> {
   const tenant = sim.tenants[0];
   if (!tenant) throw new Error("the simulator has no tenant");
   const conn = createArmConnection({ endpoint: sim.endpoint, token: tenant.token, ca: sim.ca });
@@ -36,13 +36,13 @@ async function pageToEnd(sim: RunningSimulator, out: FigureRecorder, label: stri
   }
   const seconds = secondsSince(started);
   const throttled = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.status === 429).length;
-  out.figure(`[${label}] associations of the busiest identity (truth)`, target.associationCount, "resources");
-  out.figure(`[${label}] pages`, pages, "pages");
-  out.figure(`[${label}] items`, items, "resources");
-  out.figure(`[${label}] time`, seconds, "s");
-  out.figure(`[${label}] pages per second`, pages / seconds, "pages/s");
-  out.figure(`[${label}] 429 answers`, throttled, "responses");
-  if (items !== target.associationCount) out.note(`[${label}] paged ${items} items, the identity has ${target.associationCount}`);
+  out.figure("associations of the busiest identity (truth)", target.associationCount, "resources");
+  out.figure("pages", pages, "pages");
+  out.figure("items", items, "resources");
+  out.figure("time", seconds, "s");
+  out.figure("pages per second", pages / seconds, "pages/s");
+  out.figure("429 answers", throttled, "responses");
+  if (items !== target.associationCount) out.note(`paged ${items} items, the identity has ${target.associationCount}`);
 }
 
 export const associationPaging: Measurement = {
@@ -55,14 +55,14 @@ export const associationPaging: Measurement = {
       const limiter = new TenantRateLimiter(table, { ratePerSecond: 1, safetyMs: 50 });
       await withSimulator({ identities: IDENTITIES, seed: "bench", rate: 1 }, async (sim) => {
         const tenantId = sim.tenants[0]?.tenantId ?? "";
-        await pageToEnd(sim, out, "rate 1/s, TenantRateLimiter", async () => {
+        await pageToEnd(sim, out.forCase("rate 1/s, TenantRateLimiter"), async () => {
           const grant = await limiter.acquire(tenantId);
           if (!grant.granted) throw new Error(`no rate-limit slot within 20 s (next in ${grant.retryAfterMs} ms)`);
         });
       });
     });
     await withSimulator({ identities: IDENTITIES, seed: "bench", rate: 1000 }, async (sim) => {
-      await pageToEnd(sim, out, "unlimited, no limiter", undefined);
+      await pageToEnd(sim, out.forCase("unlimited, no limiter"), undefined);
     });
   },
 };

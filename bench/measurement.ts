@@ -1,6 +1,8 @@
 /** What every benchmark module provides, and how it reports its figures (printed as they come, collected for the table and JSON). */
 
 export interface Figure {
+  /** Which case of the measurement, e.g. "2 workers"; absent when it has one case. */
+  case?: string;
   /** What was measured, e.g. "identities per second". */
   label: string;
   value: number;
@@ -18,21 +20,32 @@ export interface MeasurementReport {
 }
 
 export class FigureRecorder {
-  readonly figures: Figure[] = [];
-  readonly notes: string[] = [];
+  constructor(
+    private readonly print: (line: string) => void,
+    readonly figures: Figure[] = [],
+    readonly notes: string[] = [],
+    private readonly caseLabel?: string,
+  ) {}
 
-  constructor(private readonly print: (line: string) => void) {}
+  /** The same recorder, its figures and notes tagged with one case of the measurement. */
+  forCase(caseLabel: string): FigureRecorder {
+    return new FigureRecorder(this.print, this.figures, this.notes, caseLabel);
+  }
+
+  private get tag(): string {
+    return this.caseLabel === undefined ? "" : `[${this.caseLabel}] `;
+  }
 
   /** Records one figure and prints it at once, with its unit. */
   figure(label: string, value: number, unit: string): void {
-    this.figures.push({ label, value, unit });
-    this.print(`  ${label}: ${formatValue(value)} ${unit}`);
+    this.figures.push({ ...(this.caseLabel === undefined ? {} : { case: this.caseLabel }), label, value, unit });
+    this.print(`  ${this.tag}${label}: ${formatValue(value)} ${unit}`);
   }
 
   /** A sentence worth keeping beside the figures (a verdict, a caveat, an anomaly). */
   note(text: string): void {
-    this.notes.push(text);
-    this.print(`  -> ${text}`);
+    this.notes.push(`${this.tag}${text}`);
+    this.print(`  -> ${this.tag}${text}`);
   }
 
   /** Progress that is not a figure. */

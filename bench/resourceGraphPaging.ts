@@ -21,7 +21,7 @@ const CASES: Case[] = [
   { label: "high quota 10000/5 s", argQuota: { limit: 10_000, windowMs: 5_000 } },
 ];
 
-async function pageThrough(sim: RunningSimulator, out: FigureRecorder, label: string): Promise<void> {
+async function pageThrough(sim: RunningSimulator, out: FigureRecorder): Promise<void> {
   const tenant = sim.tenants[0];
   if (!tenant) throw new Error("the simulator has no tenant");
   const conn = createArmConnection({ endpoint: sim.endpoint, token: tenant.token, ca: sim.ca });
@@ -36,15 +36,15 @@ async function pageThrough(sim: RunningSimulator, out: FigureRecorder, label: st
   const pages = graphRequests.filter((e) => e.status === 200).length;
   const throttled = graphRequests.filter((e) => e.status === 429).length;
   const quotaWaitSeconds = waits.filter((w) => w.reason === "quota").reduce((sum, w) => sum + w.waitMs, 0) / 1000;
-  out.figure(`[${label}] identities listed`, identities, "identities");
-  out.figure(`[${label}] time`, seconds, "s");
-  out.figure(`[${label}] pages`, pages, "pages");
-  out.figure(`[${label}] pages per second`, pages / seconds, "pages/s");
-  out.figure(`[${label}] identities per second`, identities / seconds, "identities/s");
-  out.figure(`[${label}] waits for quota`, waits.filter((w) => w.reason === "quota").length, "waits");
-  out.figure(`[${label}] time spent waiting for quota`, quotaWaitSeconds, "s");
-  out.figure(`[${label}] 429 answers`, throttled, "responses");
-  if (identities !== IDENTITIES) out.note(`[${label}] listed ${identities} identities, expected ${IDENTITIES}`);
+  out.figure("identities listed", identities, "identities");
+  out.figure("time", seconds, "s");
+  out.figure("pages", pages, "pages");
+  out.figure("pages per second", pages / seconds, "pages/s");
+  out.figure("identities per second", identities / seconds, "identities/s");
+  out.figure("waits for quota", waits.filter((w) => w.reason === "quota").length, "waits");
+  out.figure("time spent waiting for quota", quotaWaitSeconds, "s");
+  out.figure("429 answers", throttled, "responses");
+  if (identities !== IDENTITIES) out.note(`listed ${identities} identities, expected ${IDENTITIES}`);
 }
 
 export const resourceGraphPaging: Measurement = {
@@ -52,9 +52,10 @@ export const resourceGraphPaging: Measurement = {
   title: `Paging through Resource Graph, ${IDENTITIES.toLocaleString("en")} identities`,
   async run(out: FigureRecorder) {
     for (const c of CASES) {
+      const caseOut = out.forCase(c.label);
       await withSimulator({ identities: IDENTITIES, seed: "bench", ...(c.argQuota ? { argQuota: c.argQuota } : {}) }, async (sim, readySeconds) => {
-        out.figure(`[${c.label}] simulator ready (generate + listen)`, readySeconds, "s");
-        await pageThrough(sim, out, c.label);
+        caseOut.figure("simulator ready (generate + listen)", readySeconds, "s");
+        await pageThrough(sim, caseOut);
       });
     }
   },

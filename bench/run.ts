@@ -40,13 +40,13 @@ function selectMeasurements(argv: string[]): Measurement[] {
 
 function table(reports: MeasurementReport[]): string {
   const rows = reports.flatMap((r) => [
-    ...r.figures.map((f) => [r.name, f.label, formatValue(f.value), f.unit]),
-    ...(r.error ? [[r.name, "FAILED", r.error.split("\n")[0] ?? "", ""]] : []),
+    ...r.figures.map((f) => [r.name, f.case ?? "", f.label, formatValue(f.value), f.unit]),
+    ...(r.error ? [[r.name, "", "FAILED", r.error.split("\n")[0] ?? "", ""]] : []),
   ]);
-  const header = ["measurement", "figure", "value", "unit"];
+  const header = ["measurement", "case", "figure", "value", "unit"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? "").length)));
   const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 2 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
+    cells.map((c, i) => (i === 3 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 

@@ -40,16 +40,16 @@ export const startAuditMemory: Measurement = {
   async run(out: FigureRecorder) {
     const results: StartAuditMemory[] = [];
     for (const identities of SIZES) {
-      const label = `${identities.toLocaleString("en")} identities`;
+      const caseOut = out.forCase(`${identities.toLocaleString("en")} identities`);
       const r = await measure(identities);
       results.push(r);
-      out.figure(`[${label}] enumerated`, r.expected, "identities");
-      out.figure(`[${label}] startAudit time`, r.seconds, "s");
-      out.figure(`[${label}] peak RSS of the child (VmHWM)`, toMiB(r.peakHwmBytes), "MiB");
-      out.figure(`[${label}] peak RSS before startAudit`, toMiB(r.baselineHwmBytes), "MiB");
-      out.figure(`[${label}] added by startAudit (peak - baseline)`, toMiB(r.peakHwmBytes - r.baselineHwmBytes), "MiB");
-      out.figure(`[${label}] max sampled RSS (every 50 ms)`, toMiB(r.maxSampledRssBytes), "MiB");
-      out.figure(`[${label}] max sampled heap used`, toMiB(r.maxHeapUsedBytes), "MiB");
+      caseOut.figure("enumerated", r.expected, "identities");
+      caseOut.figure("startAudit time", r.seconds, "s");
+      caseOut.figure("peak RSS of the child (VmHWM)", toMiB(r.peakHwmBytes), "MiB");
+      caseOut.figure("peak RSS before startAudit", toMiB(r.baselineHwmBytes), "MiB");
+      caseOut.figure("added by startAudit (peak - baseline)", toMiB(r.peakHwmBytes - r.baselineHwmBytes), "MiB");
+      caseOut.figure("max sampled RSS (every 50 ms)", toMiB(r.maxSampledRssBytes), "MiB");
+      caseOut.figure("max sampled heap used", toMiB(r.maxHeapUsedBytes), "MiB");
     }
     const [small, large] = results;
     if (!small || !large) return;

@@ -47,7 +47,6 @@ function spawnWorker(sim: RunningSimulator, connectionString: string, prefix: st
 }
 
 async function oneCase(workers: number, connectionString: string, account: StorageAccount, out: FigureRecorder): Promise<void> {
-  const label = `${workers} worker${workers === 1 ? "" : "s"}`;
   await withSimulator({ identities: IDENTITIES, seed: "bench", rate: RATE }, async (sim) => {
     const tenant = sim.tenants[0];
     if (!tenant) throw new Error("the simulator has no tenant");
@@ -80,21 +79,21 @@ async function oneCase(workers: number, connectionString: string, account: Stora
     const accepted = lists.filter((e) => e.status !== 429);
     const rate = requestRate(lists.map((e) => e.at));
     const first = lists[0]?.at;
-    out.figure(`[${label}] identities checked`, run?.checked ?? 0, "identities");
-    out.figure(`[${label}] listAssociatedResources requests`, lists.length, "requests");
-    out.figure(`[${label}] achieved rate (first to last request)`, rate.perSecond, "requests/s");
-    out.figure(`[${label}] share of the limit`, (100 * rate.perSecond) / RATE, "%");
-    out.figure(`[${label}] most requests in any 1 s window`, rate.maxInAnySecond, "requests");
-    out.figure(`[${label}] 429 answers`, lists.length - accepted.length, "responses");
-    out.figure(`[${label}] first request after spawning`, first === undefined ? Number.NaN : (first - spawnedAtEpoch) / 1000, "s");
-    out.figure(`[${label}] wall time, spawn to last exit`, wallSeconds, "s");
+    out.figure("identities checked", run?.checked ?? 0, "identities");
+    out.figure("listAssociatedResources requests", lists.length, "requests");
+    out.figure("achieved rate (first to last request)", rate.perSecond, "requests/s");
+    out.figure("share of the limit", (100 * rate.perSecond) / RATE, "%");
+    out.figure("most requests in any 1 s window", rate.maxInAnySecond, "requests");
+    out.figure("429 answers", lists.length - accepted.length, "responses");
+    out.figure("first request after spawning", first === undefined ? Number.NaN : (first - spawnedAtEpoch) / 1000, "s");
+    out.figure("wall time, spawn to last exit", wallSeconds, "s");
     out.note(
-      `[${label}] achieved ${rate.perSecond.toFixed(2)}/s of limit ${RATE}/s (${((100 * rate.perSecond) / RATE).toFixed(0)}%); ` +
+      `achieved ${rate.perSecond.toFixed(2)}/s of limit ${RATE}/s (${((100 * rate.perSecond) / RATE).toFixed(0)}%); ` +
         `the limiter's own ceiling is 1000/(1000/${RATE}+${SAFETY_MS}) = ${(1000 / (1000 / RATE + SAFETY_MS)).toFixed(2)}/s`,
     );
-    if (run?.status !== "complete") out.note(`[${label}] run ended ${run?.status ?? "missing"}, not complete`);
+    if (run?.status !== "complete") out.note(`run ended ${run?.status ?? "missing"}, not complete`);
     codes.forEach((code, i) => {
-      if (code !== 0) out.note(`[${label}] worker ${i + 1} exited with ${String(code)}: ${stderrs[i]?.().trim() ?? ""}`);
+      if (code !== 0) out.note(`worker ${i + 1} exited with ${String(code)}: ${stderrs[i]?.().trim() ?? ""}`);
     });
   });
 }
@@ -104,7 +103,7 @@ export const workerThroughput: Measurement = {
   title: `Requests per second vs the limit (${RATE}/s) with ${WORKER_COUNTS.join(", ")} worker processes`,
   async run(out: FigureRecorder) {
     await withAzurite(async (azurite, account) => {
-      for (const workers of WORKER_COUNTS) await oneCase(workers, azurite.connectionString, account, out);
+      for (const workers of WORKER_COUNTS) await oneCase(workers, azurite.connectionString, account, out.forCase(`${workers} worker${workers === 1 ? "" : "s"}`));
     });
   },
 };

@@ -1,0 +1,138 @@
+import { HttpRequest } from "@azure/functions";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
+import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
+import { loadConfig } from "../../src/config.js";
+import { checkIdentityQueueHandler } from "../../src/functions/checkIdentity.js";
+import { enumerateRunQueueHandler } from "../../src/functions/enumerateRun.js";
+import { getAuditHandler } from "../../src/functions/getAudit.js";
+import { getAuditReportHandler } from "../../src/functions/getAuditReport.js";
+import { getIdentityHistoryHandler } from "../../src/functions/getIdentityHistory.js";
+import { getLatestReportHandler } from "../../src/functions/getLatestReport.js";
+import { nightlyReportTimerHandler } from "../../src/functions/nightlyReport.js";
+import { reportCompletedRunQueueHandler } from "../../src/functions/reportCompletedRun.js";
+import type { AppRuntime } from "../../src/functions/runtime.js";
+import { startAuditTimerHandler } from "../../src/functions/startAudit.js";
+import { startAuditHttpHandler } from "../../src/functions/startAuditHttp.js";
+import { parseQueueMessage } from "../../src/queues.js";
+import { ensureAuditStorage } from "../../src/store/auditStorage.js";
+import { getRun, latestCompletedRun } from "../../src/store/runs.js";
+import { drainUntilFinished } from "../helpers/pipeline.js";
+import { capturingContext } from "../helpers/runtime.js";
+import { testStorageAccount, uniquePrefix } from "../helpers/storage.js";
+
+const BASE = "http://localhost:7071/api";
+const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+
+describe("function handlers in @azure/functions test mode, against Azurite and the simulator", () => {
+  let sim: RunningSimulator;
+  let runtime: AppRuntime;
+  const getRuntime = () => Promise.resolve(runtime);
+
+  beforeAll(async () => {
+    sim = await startSimulator({ identities: 30, seed: 5, rate: 50 });
+    const tenant = sim.tenants[0]!;
+    const config = loadConfig({
+      UAMI_AUDIT_TENANT_ID: tenant.tenantId,
+      UAMI_ARM_ENDPOINT: sim.endpoint,
+      UAMI_ARM_TOKEN: tenant.token,
+      UAMI_ARM_CA_FILE: sim.caFile,
+      UAMI_RATE_LIMIT_PER_SECOND: "50",
+      UAMI_RATE_SAFETY_MS: "0",
+    });
+    const deps = createAuditDeps({ arm: config, limiter: config, storageAccount: testStorageAccount(), storagePrefix: uniquePrefix() });
+    await ensureAuditStorage(deps.storage);
+    runtime = { config, deps };
+  });
+  afterAll(() => sim?.close());
+
+  it("the startAudit timer starts one run, enumerates it, and a second tick while it runs starts nothing", async () => {
+    const first = capturingContext("startAudit");
+    await startAuditTimerHandler(getRuntime)(timer, first.context);
+    expect(first.logs.map((l) => l.text).join("\n")).toMatch(/Run \S+ started with 30 identities/);
+    const second = capturingContext("startAudit");
+    await startAuditTimerHandler(getRuntime)(timer, second.context);
+    expect(second.logs.map((l) => l.text).join("\n")).toMatch(/still in progress; no new run started/);
+
+    const peek = await runtime.deps.storage.checkQueue.receiveMessages({ numberOfMessages: 1, visibilityTimeout: 1 });
+    const message = parseQueueMessage(peek.receivedMessageItems[0]!.messageText);
+    expect(message.kind).toBe("check");
+
+    // The queue trigger hands the handler what the host decoded: here the parsed JSON object.
+    const check = capturingContext("checkIdentity", { dequeueCount: 1 });
+    await checkIdentityQueueHandler(getRuntime)(message, check.context);
+    expect(check.logs.map((l) => l.text).join("\n")).toMatch(/: checked$/m);
+
+    const runId = message.runId;
+    const run = await drainUntilFinished(runtime.deps, runId);
+    expect(run.status).toBe("complete");
+
+    const completed = await runtime.deps.storage.completedQueue.receiveMessages({ numberOfMessages: 5 });
+    expect(completed.receivedMessageItems).toHaveLength(1);
+    const report = capturingContext("reportCompletedRun");
+    await reportCompletedRunQueueHandler(getRuntime)(parseQueueMessage(completed.receivedMessageItems[0]!.messageText), report.context);
+    expect(report.logs.map((l) => l.text).join("\n")).toMatch(/Report of run .*: \d+ unused/);
+    expect((await getRun(runtime.deps.storage, runId))?.reportStatus).toBe("built");
+
+    const nightly = capturingContext("nightlyReport");
+    await nightlyReportTimerHandler(getRuntime)(timer, nightly.context);
+    expect(nightly.logs.map((l) => l.text).join("\n")).toMatch(/Every completed run has its report/);
+  }, 90_000);
+
+  it("a malformed queue message is logged and dropped, not retried forever", async () => {
+    const ctx = capturingContext("checkIdentity", { dequeueCount: 1 });
+    await checkIdentityQueueHandler(getRuntime)("not base64 json {", ctx.context);
+    expect(ctx.logs.find((l) => l.level === "error")?.text).toMatch(/Dropping malformed check message/);
+  });
+
+  it("serves the report in every format, the latest report, the run status and an identity's history", async () => {
+    const run = await latestCompletedRun(runtime.deps.storage, runtime.config.tenantId);
+    expect(run).toBeDefined();
+    const runId = run!.runId;
+    const contentTypes = { json: /application\/json/, csv: /text\/csv/, md: /text\/markdown/, html: /text\/html/ };
+    for (const [format, type] of Object.entries(contentTypes)) {
+      const response = await getAuditReportHandler(getRuntime)(
+        new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}/report?format=${format}`, params: { runId }, query: { format } }),
+        capturingContext("getAuditReport").context,
+      );
+      expect(response.status).toBe(200);
+      expect((response.headers as Record<string, string>)["content-type"]).toMatch(type);
+      expect(String(response.body).length).toBeGreaterThan(100);
+    }
+    const latest = await getLatestReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest` }), capturingContext("getLatestReport").context);
+    expect(latest.status).toBe(200);
+    expect(JSON.parse(String(latest.body))).toMatchObject({ schemaVersion: 1, run: { runId } });
+
+    const status = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context);
+    expect(status.status).toBe(200);
+    expect(status.jsonBody).toMatchObject({ runId, status: "complete", progress: { total: 30, checked: 30, pending: 0 }, etaSeconds: 0, reportStatus: "built" });
+
+    const identity = sim.truth.tenants[0]!.identities[3]!;
+    const history = await getIdentityHistoryHandler(getRuntime)(
+      new HttpRequest({ method: "GET", url: `${BASE}/identities/x`, params: { subscriptionId: identity.subscriptionId.toUpperCase(), resourceGroup: identity.resourceGroupName, name: identity.name } }),
+      capturingContext("getIdentityHistory").context,
+    );
+    expect(history.status).toBe(200);
+    expect(history.jsonBody).toMatchObject({ name: identity.name, history: [{ runId, status: "checked", associationCount: identity.associationCount }] });
+  }, 60_000);
+
+  it("an on-demand audit over HTTP is enumerated by the enumerate queue function, and its progress has an ETA", async () => {
+    const tenant = sim.tenants[0]!;
+    const post = await startAuditHttpHandler(getRuntime)(
+      new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [tenant.subscriptions[0]] }) } }),
+      capturingContext("startAuditHttp").context,
+    );
+    expect(post.status).toBe(202);
+    const runId = (post.jsonBody as { runId: string }).runId;
+    const received = await runtime.deps.storage.enumerateQueue.receiveMessages({ numberOfMessages: 1 });
+    await enumerateRunQueueHandler(getRuntime)(parseQueueMessage(received.receivedMessageItems[0]!.messageText), capturingContext("enumerateRun").context);
+    const run = await getRun(runtime.deps.storage, runId);
+    const inScope = sim.truth.tenants[0]!.identities.filter((i) => i.subscriptionId === tenant.subscriptions[0]).length;
+    expect(run).toMatchObject({ status: inScope === 0 ? "complete" : "running", expected: inScope });
+    const status = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context);
+    expect(status.jsonBody).toMatchObject({ status: "running", progress: { total: inScope, pending: inScope }, etaSeconds: Math.ceil(inScope / 50) });
+    const report = await getAuditReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}/report`, params: { runId } }), capturingContext("getAuditReport").context);
+    expect(report.status).toBe(409);
+    await drainUntilFinished(runtime.deps, runId);
+  }, 60_000);
+});
