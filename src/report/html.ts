@@ -161,7 +161,9 @@ pre { background: var(--card); border: 1px solid var(--line); padding: .5rem; ma
 .card .count { font-size: 1.8rem; font-weight: 600; }
 .card.v-unused { border-color: var(--critical); }
 table { border-collapse: collapse; width: 100%; margin: .75rem 0; }
-th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; word-break: normal; }
+th { white-space: nowrap; }
+td code { word-break: break-all; }
 th { font-weight: 600; } .num { text-align: right; } td.hot { color: var(--critical); font-weight: 600; }
 table.roles { margin: 0; } table.roles td { padding: .15rem .5rem .15rem 0; }
 .privileged { color: var(--critical); font-weight: 600; }
@@ -170,7 +172,7 @@ table.roles { margin: 0; } table.roles td { padding: .15rem .5rem .15rem 0; }
 .finding.risk-medium { border-left-color: var(--medium); } .finding.risk-low { border-left-color: var(--low); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
 dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
-.badge { display: inline-block; font-size: .75rem; font-weight: 600; border-radius: 999px; padding: .05rem .55rem; color: #fff; background: var(--none); vertical-align: middle; text-transform: uppercase; }
+.badge { display: inline-block; font-size: .75rem; font-weight: 600; border-radius: 999px; padding: .05rem .55rem; color: #fff; background: var(--none); vertical-align: middle; text-transform: uppercase; white-space: nowrap; }
 .badge.risk-critical { background: var(--critical); } .badge.risk-high { background: var(--high); }
 .badge.risk-medium { background: var(--medium); } .badge.risk-low { background: var(--low); }
 .badge.new { background: #7c3aed; }

@@ -22,7 +22,7 @@ import { capturingContext } from "../helpers/runtime.js";
 import { testStorageAccount, uniquePrefix } from "../helpers/storage.js";
 
 const BASE = "http://localhost:7071/api";
-const timer = { isPastDue: false, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+const timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
 
 describe("function handlers in @azure/functions test mode, against Azurite and the simulator", () => {
   let sim: RunningSimulator;
