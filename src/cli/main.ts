@@ -50,13 +50,15 @@ function managementGroupOption(value: string, previous: string[] = []): string[]
 
 function armOptions(command: Command): Command {
   return command
-    .option("--arm-endpoint <url>", "Azure Resource Manager endpoint", "https://management.azure.com")
+    .addOption(new Option("--arm-endpoint <url>", "Azure Resource Manager endpoint").env("UAMI_ARM_ENDPOINT").default("https://management.azure.com"))
     .addOption(new Option("--token <token>", "static ARM bearer token (else DefaultAzureCredential)").env("UAMI_ARM_TOKEN"))
-    .option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)")
-    .option("--tenant <id>", "tenant id to audit", (v: string) => {
-      if (!isGuid(v)) throw new InvalidArgumentError(`tenant "${v}" is not a GUID`);
-      return v.toLowerCase();
-    })
+    .addOption(new Option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)").env("UAMI_ARM_CA_FILE"))
+    .addOption(
+      new Option("--tenant <id>", "tenant id to audit (default: the token's tenant)").env("UAMI_AUDIT_TENANT_ID").argParser((v: string) => {
+        if (!isGuid(v)) throw new InvalidArgumentError(`tenant "${v}" is not a GUID`);
+        return v.toLowerCase();
+      }),
+    )
     .option("--rate <perSecond>", "listAssociatedResources requests per second for the tenant", positiveNumber("--rate"), 1)
     .option("--storage <connection>", "storage connection string or account name (default: an in-memory Azurite)")
     .option("--prefix <prefix>", "prefix of table and queue names (to share a storage account)", "");
@@ -67,9 +69,22 @@ function validateArmUrl(url: string): string {
   return url.replace(/\/+$/, "");
 }
 
-function requireTenant(tenant: string | undefined): string {
-  if (!tenant) throw new UsageError("--tenant is required (the tenant id to audit)");
-  return tenant;
+/** The `tid` claim of a JWT access token, when the token is one (never logged: only the tenant id is read). */
+function tenantOfToken(token: string | undefined): string | undefined {
+  const payload = token?.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const tid = (JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { tid?: unknown }).tid;
+    return typeof tid === "string" && isGuid(tid) ? tid.toLowerCase() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function requireTenant(tenant: string | undefined, token?: string): string {
+  const resolved = tenant ?? tenantOfToken(token);
+  if (!resolved) throw new UsageError("--tenant is required (the tenant id to audit); it is read from --token only when the token is a JWT");
+  return resolved;
 }
 
 function mailFromOptions(opts: Record<string, unknown>): MailSettings {
@@ -123,7 +138,7 @@ export function buildProgram(): Command {
     .option("--always-send", "send the digest even when nothing is newly unused")
     .option("--report-url <url>", "link to the full report, for the digest")
     .action(async (opts) => {
-      const tenantId = requireTenant(opts.tenant);
+      const tenantId = requireTenant(opts.tenant, opts.token);
       if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
       const bar = opts.quiet || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: "checked {value}/{total} | {status}", stream: process.stderr }, cliProgress.Presets.shades_classic);
       bar?.start(0, 0, { status: "enumerating" });
