@@ -1,4 +1,4 @@
-import type { AssociatedResource, AuditScope } from "../arm/types.js";
+import type { AssociatedResource, AuditScope, IdentityInventoryItem } from "../arm/types.js";
 
 export type RunTrigger = "timer" | "http" | "cli";
 export type RunStatus = "enumerating" | "running" | "complete" | "failed";
@@ -30,19 +30,9 @@ export interface AuditRun {
 /** Where one identity stands in a run. */
 export type CheckStatus = "pending" | "checked" | "deleted" | "error";
 
-/** One identity in one run: the inventory facts plus the result of checking it. */
-export interface IdentityResult {
+/** One identity in one run: the inventory facts (as Resource Graph listed them) plus the result of checking it. */
+export interface IdentityResult extends IdentityInventoryItem {
   runId: string;
-  /** ARM id as Azure returned it. */
-  id: string;
-  name: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  location: string;
-  tenantId: string;
-  principalId: string;
-  clientId: string;
-  tags: Record<string, string>;
   status: CheckStatus;
   /** `systemData.createdAt` from the identity GET. */
   createdAt?: string;

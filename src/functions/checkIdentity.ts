@@ -1,6 +1,7 @@
 import { app, type InvocationContext } from "@azure/functions";
 import { checkIdentity } from "../audit/checkIdentity.js";
-import { BadMessageError, parseQueueMessage, QUEUE_BASE_NAMES } from "../queues.js";
+import { QUEUE_BASE_NAMES } from "../queues.js";
+import { readQueueMessage } from "./queueMessages.js";
 import { appRuntime, withInvocationLog, type AppRuntime } from "./runtime.js";
 
 export function dequeueCountOf(context: InvocationContext): number {
@@ -11,15 +12,8 @@ export function dequeueCountOf(context: InvocationContext): number {
 /** One identity: rate-limited check, result stored exactly once. Transient failures rethrow (queue retries). */
 export function checkIdentityQueueHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
-    let message;
-    try {
-      message = parseQueueMessage(queueItem);
-    } catch (error) {
-      // Retrying cannot fix a malformed message: log it and let it go.
-      if (error instanceof BadMessageError) return context.error(`Dropping malformed check message: ${error.message}`);
-      throw error;
-    }
-    if (message.kind !== "check") return context.error(`Unexpected ${message.kind} message on the check queue (run ${message.runId})`);
+    const message = readQueueMessage(queueItem, context, "check");
+    if (!message) return;
     const { deps } = await getRuntime();
     const outcome = await checkIdentity(withInvocationLog(deps, context), message, { dequeueCount: dequeueCountOf(context) });
     context.log(`Identity ${message.identityId} in run ${message.runId}: ${outcome.outcome}`);

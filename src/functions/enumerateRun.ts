@@ -1,20 +1,15 @@
 import { app, type InvocationContext } from "@azure/functions";
 import { enumerateRun } from "../audit/startAudit.js";
-import { BadMessageError, parseQueueMessage, QUEUE_BASE_NAMES } from "../queues.js";
+import { QUEUE_BASE_NAMES } from "../queues.js";
+import { readQueueMessage } from "./queueMessages.js";
 import { getRun } from "../store/runs.js";
 import { appRuntime, withInvocationLog, type AppRuntime } from "./runtime.js";
 
 /** Enumerates an on-demand run created by the HTTP trigger. A failed enumeration fails the run (recorded), not the message. */
 export function enumerateRunQueueHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
-    let message;
-    try {
-      message = parseQueueMessage(queueItem);
-    } catch (error) {
-      if (error instanceof BadMessageError) return context.error(`Dropping malformed enumerate message: ${error.message}`);
-      throw error;
-    }
-    if (message.kind !== "enumerate") return context.error(`Unexpected ${message.kind} message on the enumerate queue`);
+    const message = readQueueMessage(queueItem, context, "enumerate");
+    if (!message) return;
     const { deps } = await getRuntime();
     const run = await getRun(deps.storage, message.runId);
     if (!run || run.status !== "enumerating") return context.warn(`Run ${message.runId} is ${run?.status ?? "missing"}: nothing to enumerate`);

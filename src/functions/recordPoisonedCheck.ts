@@ -1,19 +1,14 @@
 import { app, type InvocationContext } from "@azure/functions";
 import { recordPoisonedCheck } from "../audit/checkIdentity.js";
-import { BadMessageError, parseQueueMessage, QUEUE_BASE_NAMES } from "../queues.js";
+import { QUEUE_BASE_NAMES } from "../queues.js";
+import { readQueueMessage } from "./queueMessages.js";
 import { appRuntime, withInvocationLog, type AppRuntime } from "./runtime.js";
 
 /** Messages that failed every attempt: record the identity as `error` so reports say "not checked". */
 export function checkIdentityPoisonHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
-    let message;
-    try {
-      message = parseQueueMessage(queueItem);
-    } catch (error) {
-      if (error instanceof BadMessageError) return context.error(`Dropping malformed poison message: ${error.message}`);
-      throw error;
-    }
-    if (message.kind !== "check") return;
+    const message = readQueueMessage(queueItem, context, "check");
+    if (!message) return;
     const { deps } = await getRuntime();
     const outcome = await recordPoisonedCheck(withInvocationLog(deps, context), message);
     context.warn(`Poisoned check of ${message.identityId} in run ${message.runId}: ${outcome.outcome}`);
