@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 import { startAudit } from "../../src/audit/startAudit.js";
+import { readAssociations } from "../../src/store/identityResults.js";
 import { depsFor, drainUntilFinished, identityRows } from "../helpers/pipeline.js";
 
 const WHOLE_TENANT = { subscriptions: [], managementGroups: [] };
@@ -40,5 +41,25 @@ describe("the audit pipeline against the simulator and Azurite", () => {
     expect([...perIdentity.values()].every((n) => n === 1)).toBe(true);
     const completions = await deps.storage.completedQueue.peekMessages({ numberOfMessages: 32 });
     expect(completions.peekedMessageItems).toHaveLength(1);
+  }, 120_000);
+
+  it("with `all` associations stored, pages each identity to the end at the rate limit, one slot per page", async () => {
+    const small = await startSimulator({ identities: 12, seed: 7, rate: 100 });
+    try {
+      const { deps, tenant } = await depsFor(small, { rate: 100, associationsToStore: Number.MAX_SAFE_INTEGER });
+      const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "cli" });
+      if (!started.started) throw new Error("run not started");
+      const run = await drainUntilFinished(deps, started.run.runId, { timeoutMs: 90_000 });
+      expect(run.status).toBe("complete");
+      const biggest = [...small.truth.tenants[0]!.identities].sort((a, b) => b.associationCount - a.associationCount)[0]!;
+      expect(biggest.associationCount).toBeGreaterThan(250);
+      const stored = await readAssociations(deps.storage, run.runId, biggest.id);
+      expect(stored.map((a) => a.id)).toEqual(small.truth.associationsOf(biggest.id).map((a) => a.id));
+      const pages = small.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.identityId?.toLowerCase() === biggest.id.toLowerCase());
+      expect(pages).toHaveLength(Math.ceil(biggest.associationCount / 100));
+      expect(pages.every((p) => p.status === 200)).toBe(true);
+    } finally {
+      await small.close();
+    }
   }, 120_000);
 });
