@@ -8,7 +8,7 @@
  *   POST   /_simulator/throttle            { tenantId, count, retryAfterSeconds? }
  *   POST   /_simulator/fail-identity       { identityId, status }  (status 200 clears)
  *   POST   /_simulator/delete-identity     { identityId }
- *   POST   /_simulator/add-association     { identityId, resource? }            -> { resource }
+ *   POST   /_simulator/add-association     { identityId, resource? }            -> AssociatedResource
  *   POST   /_simulator/remove-associations { identityId, count? }
  *   GET    /_simulator/requests[?tenantId=&operation=&since=]                   -> RequestLogEntry[]
  *   DELETE /_simulator/requests                                                 (clears the log)
@@ -60,6 +60,11 @@ function requireString(body: Record<string, unknown>, name: string): string {
   return value;
 }
 
+/** `identityId`, or `id` for callers that name it so. */
+function identityIdOf(body: Record<string, unknown>): string {
+  return requireString(body, body.identityId === undefined && typeof body.id === "string" ? "id" : "identityId");
+}
+
 function optionalNumber(body: Record<string, unknown>, name: string): number | undefined {
   const value = body[name];
   if (value === undefined || value === null) return undefined;
@@ -93,21 +98,21 @@ function dispatch(request: AdminRequest, control: SimulatorControl): Reply {
     }
     case "POST fail-identity": {
       const body = parseJson(request.body);
-      control.failIdentity(requireString(body, "identityId"), requireNumber(body, "status"));
+      control.failIdentity(identityIdOf(body), requireNumber(body, "status"));
       return ok();
     }
     case "POST delete-identity":
-      control.deleteIdentity(requireString(parseJson(request.body), "identityId"));
+      control.deleteIdentity(identityIdOf(parseJson(request.body)));
       return ok();
     case "POST add-association": {
       const body = parseJson(request.body);
       const resource = body.resource;
       if (resource !== undefined && (typeof resource !== "object" || resource === null)) throw new TypeError("'resource' must be an object");
-      return ok({ resource: control.addAssociation(requireString(body, "identityId"), resource as Partial<AssociatedResource> | undefined) });
+      return ok(control.addAssociation(identityIdOf(body), resource as Partial<AssociatedResource> | undefined));
     }
     case "POST remove-associations": {
       const body = parseJson(request.body);
-      control.removeAssociations(requireString(body, "identityId"), optionalNumber(body, "count"));
+      control.removeAssociations(identityIdOf(body), optionalNumber(body, "count"));
       return ok();
     }
     case "GET requests": {

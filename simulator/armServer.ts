@@ -34,7 +34,7 @@ import {
   type Reply,
 } from "./cloudError.js";
 import type { FaultInjector, Operation } from "./faults.js";
-import { FIC_API_VERSIONS, federatedCredentialBody, federatedCredentialPage, IDENTITY_API_VERSIONS, identityBody } from "./identityApi.js";
+import { FIC_API_VERSIONS, federatedCredentialBody, federatedCredentialPage, IDENTITY_API_VERSIONS, identityBody, identityListPage } from "./identityApi.js";
 import { isReply, LIST_ASSOCIATED_API_VERSIONS, listPage, parseListQuery, queryParam, withoutPreview } from "./listAssociatedResources.js";
 import type { IdentityRecord, SubscriptionRecord, TenantModel } from "./model.js";
 import { identityKey } from "./model.js";
@@ -99,6 +99,15 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 
 function eq(a: string | undefined, b: string): boolean {
   return a !== undefined && a.toLowerCase() === b;
+}
+
+/** Matches `/subscriptions/{s}[/resourceGroups/{rg}]/providers/Microsoft.ManagedIdentity/userAssignedIdentities` (a list). */
+function identityListPath(segments: string[]): { subscriptionId: string; resourceGroup: string | undefined } | undefined {
+  const tail = (at: number) => eq(segments[at], "providers") && eq(segments[at + 1], "microsoft.managedidentity") && eq(segments[at + 2], "userassignedidentities");
+  if (!eq(segments[0], "subscriptions") || segments[1] === undefined) return undefined;
+  if (segments.length === 5 && tail(2)) return { subscriptionId: segments[1], resourceGroup: undefined };
+  if (segments.length === 7 && eq(segments[2], "resourcegroups") && tail(4)) return { subscriptionId: segments[1], resourceGroup: segments[3] as string };
+  return undefined;
 }
 
 /** Matches `/subscriptions/{s}/resourceGroups/{rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{name}[/...]`. */
@@ -213,7 +222,7 @@ export class ArmServer {
     const isGraph = segments.length === 3 && eq(segments[0], "providers") && eq(segments[1], "microsoft.resourcegraph") && eq(segments[2], "resources");
     let operation: Operation | undefined;
     if (isGraph) operation = "resourceGraph";
-    else if (identity && identity.rest.length === 0) operation = method === "POST" ? "listAssociatedResources" : "getIdentity";
+    else if (identity && identity.rest.length === 0) operation = method === "POST" ? "listAssociatedResources" : method === "GET" ? "getIdentity" : undefined;
     else if (identity && identity.rest.length === 1 && eq(identity.rest[0], "listassociatedresources")) operation = "listAssociatedResources";
     else if (identity && identity.rest.length <= 2 && eq(identity.rest[0], "federatedidentitycredentials")) operation = "listFederatedCredentials";
     if (operation) entry.operation = operation;
@@ -227,6 +236,9 @@ export class ArmServer {
 
     if (isGraph) return this.resourceGraph(ctx, caller);
     if (identity && operation) return this.identityOperation(ctx, caller, entry, operation, identity);
+    if (identity && identity.rest.length === 0) return reply(methodNotAllowed(method));
+    const list = identityListPath(segments);
+    if (list) return reply(this.identityList(ctx, caller, list));
     return reply(this.unknownPath(ctx));
   }
 
@@ -374,6 +386,24 @@ export class ArmServer {
     if (isReply(query)) return reply(withHeaders(query), latency);
     const page = listPage(associationsOf(tenant, identity), query, identityUrl, apiVersion);
     return reply(withHeaders({ status: 200, body: page }), latency);
+  }
+
+  /** Listing identities through ARM (logged as "unknown": the audit takes its inventory from Resource Graph). */
+  private identityList(ctx: RequestContext, caller: Caller, path: { subscriptionId: string; resourceGroup: string | undefined }): Reply {
+    if (ctx.method !== "GET") return methodNotAllowed(ctx.method);
+    const apiVersion = ctx.url.searchParams.get("api-version");
+    if (!apiVersion) return missingApiVersion();
+    const owner = this.deps.state.subscription(path.subscriptionId);
+    if (!IDENTITY_API_VERSIONS.includes(apiVersion)) return noRegisteredProvider(apiVersion, "userAssignedIdentities", IDENTITY_API_VERSIONS, owner?.subscription.locations[0]);
+    if (!owner) return subscriptionNotFound(path.subscriptionId);
+    const scope = `/subscriptions/${path.subscriptionId}${path.resourceGroup === undefined ? "" : `/resourceGroups/${path.resourceGroup}`}`;
+    if (owner.tenant !== caller.tenant) return authorizationFailed(caller.owner.objectId, "Microsoft.ManagedIdentity/userAssignedIdentities/read", scope);
+    const headers = { "x-ms-ratelimit-remaining-subscription-reads": String(this.deps.reads.take(owner.subscription.subscriptionId, ctx.receivedAt)) };
+    const group = path.resourceGroup?.toLowerCase();
+    if (group !== undefined && !owner.subscription.resourceGroupByKey.has(group)) return { ...resourceGroupNotFound(path.resourceGroup ?? ""), headers };
+    const identities = caller.tenant.identities.filter((i) => i.subscription === owner.subscription && (group === undefined || i.resourceGroup === group));
+    const page = identityListPage(caller.tenant, identities, ctx.url.searchParams, apiVersion, `${this.deps.endpoint()}/${ctx.rawSegments.join("/")}`);
+    return { ...page, headers: { ...headers, ...page.headers } };
   }
 
   private throttled(seconds: number): Reply {

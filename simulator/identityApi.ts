@@ -117,3 +117,28 @@ export function federatedCredentialBody(tenant: TenantModel, identity: IdentityR
     properties: { issuer: fic.issuer, subject: fic.subject, audiences: [...fic.audiences] },
   };
 }
+
+/** Identities per page when listing by subscription or resource group (the recording shows 19 in one page). */
+export const IDENTITY_LIST_PAGE_SIZE = 100;
+
+/**
+ * `GET .../providers/Microsoft.ManagedIdentity/userAssignedIdentities` by subscription or resource group:
+ * `{value, nextLink?}` with nextLinks shaped like IdentityListBySubscription.json (`&$skiptoken=...`).
+ */
+export function identityListPage(
+  tenant: TenantModel,
+  identities: readonly IdentityRecord[],
+  params: URLSearchParams,
+  apiVersion: string,
+  listUrl: string,
+): Reply {
+  const tokenText = queryParam(params, "$skiptoken", "skiptoken");
+  const token = tokenText ? decodeFicToken(tokenText) : undefined;
+  if (tokenText && !token) return cloudError(400, "BadRequest", "The $skiptoken is invalid. Pass back the one of the previous page's nextLink.", { target: "$skiptoken" });
+  const offset = token?.o ?? 0;
+  const value = identities.slice(offset, offset + IDENTITY_LIST_PAGE_SIZE).map((identity) => identityBody(tenant, identity, apiVersion));
+  const next = offset + value.length;
+  if (value.length === 0 || next >= identities.length) return { status: 200, body: { value } };
+  const nextToken = Buffer.from(JSON.stringify({ o: next, n: IDENTITY_LIST_PAGE_SIZE })).toString("base64url");
+  return { status: 200, body: { value, nextLink: `${listUrl}?api-version=${apiVersion}&$skiptoken=${nextToken}` } };
+}

@@ -265,14 +265,16 @@ function generateRoleAssignments(ctx: RoleContext, identities: IdentityRecord[],
     for (let k = 0; k < count; k++) give(identity, randomAssignmentFor(ctx, identity));
   }
   // Coverage of the privileged cases an audit must rank, whatever the seed.
+  // Cycling through the order keeps the coverage in tenants with only a few unused identities.
+  const nth = (order: number[], k: number) => (order.length > 0 ? identities[order[k % order.length] as number] : undefined);
   const pinned: [IdentityRecord | undefined, string, RoleScopeKind][] = [
-    [identities[unusedOrder[3] ?? -1], "Owner", "subscription"],
-    [identities[unusedOrder[4] ?? -1], "User Access Administrator", "managementGroup"],
-    [identities[unusedOrder[5] ?? -1], CUSTOM_ROLE_NAME, "subscription"],
-    [identities[unusedOrder[6] ?? -1], "Contributor", "resourceGroup"],
-    [identities[usedOrder[3] ?? -1], "Contributor", "subscription"],
-    [identities[usedOrder[4] ?? -1], "Owner", "managementGroup"],
-    [identities[usedOrder[5] ?? -1], "User Access Administrator", "subscription"],
+    [nth(unusedOrder, 3), "Owner", "subscription"],
+    [nth(unusedOrder, 4), "User Access Administrator", "managementGroup"],
+    [nth(unusedOrder, 5), CUSTOM_ROLE_NAME, "subscription"],
+    [nth(unusedOrder, 6), "Contributor", "resourceGroup"],
+    [nth(usedOrder, 3), "Contributor", "subscription"],
+    [nth(usedOrder, 4), "Owner", "managementGroup"],
+    [nth(usedOrder, 5), "User Access Administrator", "subscription"],
   ];
   if (identities.length >= 10) {
     for (const [identity, roleName, scopeKind] of pinned) {

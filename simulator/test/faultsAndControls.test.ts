@@ -180,7 +180,7 @@ describe("controls over HTTP (/_simulator)", () => {
     await admin.post("/_simulator/fail-identity", { token: null, body: { identityId: target.id, status: 200 } });
 
     const added = await admin.post("/_simulator/add-association", { token: null, body: { identityId: target.id, resource: { name: "app-from-http" } } });
-    expect(added.body.resource.name).toBe("app-from-http");
+    expect(added.body).toMatchObject({ name: "app-from-http", type: "microsoft.web/sites", subscriptionId: target.subscriptionId });
     expect(sim.truth.associationsOf(target.id).map((a) => a.name)).toContain("app-from-http");
     expect((await admin.post("/_simulator/remove-associations", { token: null, body: { identityId: target.id } })).status).toBe(200);
     expect(target.associationCount).toBe(0);

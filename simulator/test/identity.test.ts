@@ -92,6 +92,42 @@ describe("GET userAssignedIdentities/{name}", () => {
   });
 });
 
+describe("listing identities through ARM", () => {
+  it("lists by subscription and by resource group, paging with $skiptoken nextLinks", async () => {
+    const subscriptionId = sim.truth.tenants[0]!.subscriptions[0]!.subscriptionId;
+    const expected = identities.filter((i) => i.subscriptionId === subscriptionId).map((i) => i.id);
+    const response = await client.get(`/subscriptions/${subscriptionId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=${GET_API}`);
+    expect(response.status).toBe(200);
+    expect(response.body.value.map((i: { id: string }) => i.id)).toEqual(expected);
+    expect("nextLink" in response.body).toBe(false);
+
+    const sample = identities.find((i) => i.subscriptionId === subscriptionId)!;
+    const group = await client.get(`/subscriptions/${subscriptionId}/resourceGroups/${encodeURIComponent(sample.resourceGroupName)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=${GET_API}`);
+    expect(group.body.value.map((i: { id: string }) => i.id)).toEqual(identities.filter((i) => i.subscriptionId === subscriptionId && i.resourceGroup === sample.resourceGroup).map((i) => i.id));
+    expect(Object.keys(group.body.value[0])).toEqual(["location", "tags", "id", "name", "type", "properties", "systemData"]);
+  });
+
+  it("pages a large subscription", async () => {
+    const big = await startFast({ identities: 250, seed: "arm-list", subscriptionsPerTenant: 1 });
+    const bigClient = clientFor(big);
+    try {
+      const ids: string[] = [];
+      let next: string | undefined = `/subscriptions/${big.tenants[0]!.subscriptions[0]}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=${GET_API}`;
+      while (next) {
+        const page = await bigClient.get(next);
+        expect(page.status).toBe(200);
+        ids.push(...page.body.value.map((i: { id: string }) => i.id));
+        next = page.body.nextLink as string | undefined;
+        if (next) expect(next).toMatch(/\?api-version=2023-01-31&\$skiptoken=[A-Za-z0-9_-]+$/);
+      }
+      expect(ids).toEqual(big.truth.tenants[0]!.identities.map((i) => i.id));
+    } finally {
+      bigClient.close();
+      await big.close();
+    }
+  });
+});
+
 describe("authentication and tenant isolation", () => {
   it("answers 401 AuthenticationFailed with WWW-Authenticate when the header is missing", async () => {
     const response = await client.get(`${pathOf(identities[0]!)}?api-version=${GET_API}`, { token: null });

@@ -2,7 +2,7 @@
  * Conformance of `POST /providers/Microsoft.ResourceGraph/resources`: both result formats, paging by
  * $skipToken, limit/take truncation, scopes, the per-user quota, errors, and the real SDK as a client.
  */
-import { ResourceGraphClient } from "@azure/arm-resourcegraph";
+import { ResourceGraphClient, type ResourceGraphClientOptionalParams } from "@azure/arm-resourcegraph";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSimulator } from "../index.js";
 import { startSimulator } from "../index.js";
@@ -308,7 +308,7 @@ describe("Resource Graph: the Azure SDK as a client", () => {
     const sdk = new ResourceGraphClient({ getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }) }, {
       endpoint: sim.endpoint,
       tlsOptions: { ca: sim.ca },
-    } as ConstructorParameters<typeof ResourceGraphClient>[1]);
+    } satisfies ResourceGraphClientOptionalParams);
     const ids: string[] = [];
     let skipToken: string | undefined;
     do {
