@@ -1,8 +1,11 @@
 /**
  * Memory figures of the current process: the kernel's RSS high-water mark (`VmHWM` in
- * /proc/self/status, which catches peaks between samples) and RSS/heap sampled on a timer.
+ * /proc/self/status, which catches peaks between samples), RSS and heap sampled on a timer, and the
+ * heap still in use right after each major garbage collection (what the process really holds, as
+ * opposed to garbage V8 has not collected yet, which dominates RSS peaks).
  */
 import { readFileSync } from "node:fs";
+import { constants, PerformanceObserver, type NodeGCPerformanceDetail } from "node:perf_hooks";
 
 /** A `Vm*` field of /proc/self/status in bytes (Linux only; the file reports kB). */
 export function procStatusBytes(field: "VmHWM" | "VmRSS"): number {
@@ -16,23 +19,38 @@ export interface MemorySamples {
   maxRssBytes: number;
   maxHeapUsedBytes: number;
   samples: number;
+  /** Largest heap in use just after a major (mark-compact) GC; 0 when none happened. */
+  maxHeapAfterMajorGcBytes: number;
+  majorGcs: number;
 }
 
 /** Samples RSS and heap every `intervalMs` until stopped; the timer does not keep the process alive. */
 export function sampleMemory(intervalMs = 50): { stop(): MemorySamples } {
-  const result: MemorySamples = { maxRssBytes: 0, maxHeapUsedBytes: 0, samples: 0 };
+  const result: MemorySamples = { maxRssBytes: 0, maxHeapUsedBytes: 0, samples: 0, maxHeapAfterMajorGcBytes: 0, majorGcs: 0 };
   const take = () => {
     const usage = process.memoryUsage();
     result.maxRssBytes = Math.max(result.maxRssBytes, usage.rss);
     result.maxHeapUsedBytes = Math.max(result.maxHeapUsedBytes, usage.heapUsed);
     result.samples += 1;
   };
+  // GC entries arrive shortly after the collection: heapUsed then is (close to) the live heap.
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      // Node types `detail` only on marks and measures; a gc entry carries NodeGCPerformanceDetail.
+      const detail = (entry as { detail?: NodeGCPerformanceDetail }).detail;
+      if (detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+      result.majorGcs += 1;
+      result.maxHeapAfterMajorGcBytes = Math.max(result.maxHeapAfterMajorGcBytes, process.memoryUsage().heapUsed);
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
   take();
   const timer = setInterval(take, intervalMs);
   timer.unref();
   return {
     stop: () => {
       clearInterval(timer);
+      observer.disconnect();
       take();
       return result;
     },

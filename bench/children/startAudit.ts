@@ -2,7 +2,7 @@
  * Child of bench/startAuditMemory.ts: runs `startAudit` (create the run, enumerate, store the
  * inventory, enqueue) in a process of its own against a simulator and Azurite run elsewhere, samples
  * RSS meanwhile, then prints `{"expected","seconds","baselineHwmBytes","peakHwmBytes","maxSampledRssBytes",
- * "maxHeapUsedBytes","samples"}` on one line. The ARM token comes from UAMI_ARM_TOKEN.
+ * "maxHeapUsedBytes","maxHeapAfterMajorGcBytes","majorGcs","samples"}` on one line. The ARM token comes from UAMI_ARM_TOKEN.
  * Usage: node --import tsx bench/children/startAudit.ts --storage <cs> --prefix <p> --tenant <id>
  *          --arm-endpoint <url> --ca-file <pem>
  */
@@ -55,6 +55,8 @@ process.stdout.write(
     peakHwmBytes,
     maxSampledRssBytes: samples.maxRssBytes,
     maxHeapUsedBytes: samples.maxHeapUsedBytes,
+    maxHeapAfterMajorGcBytes: samples.maxHeapAfterMajorGcBytes,
+    majorGcs: samples.majorGcs,
     samples: samples.samples,
   })}\n`,
 );

@@ -76,6 +76,7 @@ export {
   type ResourceGraphWait,
   type RoleDefinitionInfo,
   type TypedQueryOptions,
+  type ListIdentitiesOptions,
   type InvalidRow,
   type ScopeBatch,
 } from "./resourceGraph.js";

@@ -507,24 +507,36 @@ export function parseIdentityRow(row: Record<string, unknown>, ctx: ResponseCont
   };
 }
 
+export interface ListIdentitiesOptions extends TypedQueryOptions {
+  /**
+   * Drop ids already yielded (case-insensitively) across pages and scope batches. Default true. Costs about
+   * 220 bytes per identity for the whole listing: a caller that de-duplicates on its own (the audit inserts
+   * rows that fail on a second insert) passes false so its memory stays flat however large the tenant.
+   */
+  dedupe?: boolean;
+}
+
 /**
- * The identity inventory, page by page, de-duplicated by id (case-insensitively) across scope batches.
+ * The identity inventory, page by page, de-duplicated by id (case-insensitively) across scope batches
+ * unless `dedupe: false`.
  */
 export async function* listIdentities(
   conn: ArmConnection,
   scope: AuditScope,
-  options: TypedQueryOptions = {},
+  options: ListIdentitiesOptions = {},
 ): AsyncGenerator<IdentityInventoryItem[], void, undefined> {
-  const seen = new Set<string>();
+  const seen = options.dedupe === false ? undefined : new Set<string>();
   const ctx: ResponseContext = { operation: "listIdentities" };
   for await (const rows of queryResourceGraph(conn, identityInventoryQuery(), scope, options)) {
     const items: IdentityInventoryItem[] = [];
     for (const row of rows) {
       try {
         const item = parseIdentityRow(row, ctx);
-        const key = resourceIdKey(item.id);
-        if (seen.has(key)) continue;
-        seen.add(key);
+        if (seen) {
+          const key = resourceIdKey(item.id);
+          if (seen.has(key)) continue;
+          seen.add(key);
+        }
         items.push(item);
       } catch (e) {
         rowError("identityInventory", row, e, options);

@@ -33,7 +33,8 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   const { storage, log } = deps;
   let expected = 0;
   try {
-    for await (const page of listIdentities(deps.arm, run.scope)) {
+    // insertInventory de-duplicates exactly (a second insert of a row fails), so the client keeps no id set.
+    for await (const page of listIdentities(deps.arm, run.scope, { dedupe: false })) {
       const inserted = await insertInventory(storage, run.runId, page);
       await pMap(
         inserted,
