@@ -26,7 +26,7 @@ export interface AuditSettings {
 export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
   associationsToStore: 10,
   maxDequeueCount: 5,
-  enqueueConcurrency: 32,
+  enqueueConcurrency: 64,
   readsPerSecond: 20,
 };
 

@@ -5,7 +5,7 @@
  */
 import pMap from "p-map";
 import { listIdentities } from "../arm/index.js";
-import type { AuditScope } from "../arm/types.js";
+import type { AuditScope, IdentityInventoryItem } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
 import { insertInventory } from "../store/identityResults.js";
 import { failRun, finishEnumeration, releaseRunLock, startRun } from "../store/runs.js";
@@ -32,20 +32,26 @@ export async function createAuditRun(deps: AuditDeps, request: StartAuditRequest
 export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
   const { storage, log } = deps;
   let expected = 0;
+  // One page's messages are sent while the next page is listed and stored: table and queue writes
+  // overlap, and at most two pages are held in memory.
+  let sending: Promise<void> = Promise.resolve();
+  const send = (runId: string, tenantId: string, items: IdentityInventoryItem[]) =>
+    pMap(
+      items,
+      (item) => storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId, tenantId, identityId: item.id })),
+      { concurrency: deps.settings.enqueueConcurrency },
+    ).then(() => undefined);
   try {
     // insertInventory de-duplicates exactly (a second insert of a row fails), so the client keeps no id set.
     for await (const page of listIdentities(deps.arm, run.scope, { dedupe: false })) {
       const inserted = await insertInventory(storage, run.runId, page);
-      await pMap(
-        inserted,
-        (item) =>
-          storage.checkQueue.sendMessage(
-            encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }),
-          ),
-        { concurrency: deps.settings.enqueueConcurrency },
-      );
+      await sending;
+      sending = send(run.runId, run.tenantId, inserted);
+      // Observed here so a failure is not an unhandled rejection while the next page is stored.
+      sending.catch(() => undefined);
       expected += inserted.length;
     }
+    await sending;
   } catch (error) {
     const reason = `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`;
     log.error(reason, { runId: run.runId, tenantId: run.tenantId });

@@ -43,12 +43,14 @@ async function waitForPort(port: number, deadline: number, child: ChildProcess):
   throw new Error(`Azurite did not listen on 127.0.0.1:${port} in time`);
 }
 
-function azuriteEntryPoint(): string {
+type Service = "blob" | "queue" | "table";
+
+function azuriteEntryPoint(service: Service): string {
   // Azurite is a devDependency: a deployed function app never starts it.
   const require = createRequire(import.meta.url);
   try {
     const pkg = require.resolve("azurite/package.json");
-    return path.join(path.dirname(pkg), "dist", "src", "azurite.js");
+    return path.join(path.dirname(pkg), "dist", "src", service, "main.js");
   } catch {
     throw new Error(
       "Azurite is not installed. Run `npm ci` in the uami-audit folder, or pass --storage with a real storage account.",
@@ -69,44 +71,51 @@ export function connectionStringFor(ports: { blob: number; queue: number; table:
 }
 
 /**
- * Starts an in-memory Azurite on free loopback ports. Telemetry is disabled: this machine has no
- * internet and Azurite would otherwise try to send it.
+ * Starts an in-memory Azurite on free loopback ports, one process per service: each Azurite service is a
+ * single-threaded Node process, and the audit's enumeration keeps the queue and table services busy at
+ * the same time. Telemetry is disabled: this machine has no internet and Azurite would otherwise try to
+ * send it.
  */
 export async function startLocalAzurite(): Promise<LocalAzurite> {
   const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
-  const child = spawn(
-    process.execPath,
-    [
-      azuriteEntryPoint(),
-      "--inMemoryPersistence",
-      "--disableTelemetry",
-      "--silent",
-      "--skipApiVersionCheck",
-      "--loose",
-      "--blobHost", "127.0.0.1", "--blobPort", String(ports.blob),
-      "--queueHost", "127.0.0.1", "--queuePort", String(ports.queue),
-      "--tableHost", "127.0.0.1", "--tablePort", String(ports.table),
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
-  let stderr = "";
-  child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const children = (["blob", "queue", "table"] as const).map((service) => {
+    const child = spawn(
+      process.execPath,
+      [
+        azuriteEntryPoint(service),
+        "--inMemoryPersistence",
+        "--disableTelemetry",
+        "--silent",
+        "--skipApiVersionCheck",
+        "--loose",
+        `--${service}Host`, "127.0.0.1",
+        `--${service}Port`, String(ports[service]),
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    const state = { service, child, stderr: "" };
+    child.stderr?.on("data", (chunk: Buffer) => (state.stderr = (state.stderr + chunk.toString()).slice(-4000)));
+    return state;
+  });
+  const stopAll = () =>
+    Promise.all(
+      children.map(
+        ({ child }) =>
+          new Promise<void>((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) return resolve();
+            child.once("exit", () => resolve());
+            child.kill("SIGTERM");
+            setTimeout(() => child.kill("SIGKILL"), 3000).unref();
+          }),
+      ),
+    ).then(() => undefined);
   const deadline = Date.now() + 30_000;
   try {
-    for (const port of Object.values(ports)) await waitForPort(port, deadline, child);
+    for (const { service, child } of children) await waitForPort(ports[service], deadline, child);
   } catch (error) {
-    child.kill("SIGKILL");
-    throw new Error(`${(error as Error).message}${stderr ? `\nAzurite said: ${stderr}` : ""}`, { cause: error });
+    for (const { child } of children) child.kill("SIGKILL");
+    const said = children.filter((c) => c.stderr).map((c) => `${c.service}: ${c.stderr}`).join("\n");
+    throw new Error(`${(error as Error).message}${said ? `\nAzurite said: ${said}` : ""}`, { cause: error });
   }
-  return {
-    connectionString: connectionStringFor(ports),
-    ports,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-        setTimeout(() => child.kill("SIGKILL"), 3000).unref();
-      }),
-  };
+  return { connectionString: connectionStringFor(ports), ports, stop: stopAll };
 }
