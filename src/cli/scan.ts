@@ -29,10 +29,8 @@ export const HOST_QUEUE_SETTINGS = {
   maxPollingIntervalMs: 2000,
 } as const;
 
-export interface ScanOptions {
-  tenantId: string;
-  scope: AuditScope;
-  storage?: StorageAccount;
+/** What every CLI command that talks to ARM and storage needs. */
+export interface CliAuditOptions {
   storagePrefix?: string;
   armEndpoint: string;
   token?: string;
@@ -40,10 +38,33 @@ export interface ScanOptions {
   ratePerSecond: number;
   rateSafetyMs?: number;
   workers: number;
+  leaseSeconds?: number;
+}
+
+/** The audit's collaborators for a CLI process, with storage ensured. */
+export async function cliAuditDeps(
+  options: CliAuditOptions,
+  storageAccount: StorageAccount,
+  extra: { associationsToStore?: number; maxDequeueCount?: number } = {},
+): Promise<AuditDeps> {
+  const deps = createAuditDeps({
+    arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
+    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs ?? 50, maxSlotWaitMs: 20_000 },
+    storageAccount,
+    storagePrefix: options.storagePrefix,
+    ...extra,
+  });
+  await ensureAuditStorage(deps.storage);
+  return deps;
+}
+
+export interface ScanOptions extends CliAuditOptions {
+  tenantId: string;
+  scope: AuditScope;
+  storage?: StorageAccount;
   associationsToStore?: number;
   maxDequeueCount?: number;
   visibilityTimeoutSeconds?: number;
-  leaseSeconds?: number;
   logHandler?: LogHandler;
   onProgress?: (run: AuditRun) => void;
   findings?: FindingsSettings;
@@ -121,15 +142,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   };
   try {
     const maxDequeueCount = options.maxDequeueCount ?? HOST_QUEUE_SETTINGS.maxDequeueCount;
-    const deps = createAuditDeps({
-      arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
-      limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs ?? 50, maxSlotWaitMs: 20_000 },
-      storageAccount: account,
-      storagePrefix: options.storagePrefix,
-      associationsToStore: options.associationsToStore,
-      maxDequeueCount,
-    });
-    await ensureAuditStorage(deps.storage);
+    const deps = await cliAuditDeps(options, account, { associationsToStore: options.associationsToStore, maxDequeueCount });
     const started = await startAudit(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" });
     if (!started.started) {
       throw new Error(`A run is already in progress for tenant ${options.tenantId} (${started.activeRunId}); wait for it or use another storage account`);
