@@ -32,6 +32,8 @@ const result = await runScan({
   token: tenant.token,
   caFile: sim.caFile,
   ratePerSecond: RATE,
+  // The 50 ms default margin is sized for Azure's 1/s; at the demo's 25/s it would cap the pace at 11/s.
+  rateSafetyMs: 10,
   workers: 12,
   onProgress: (run) => {
     bar.setTotal(run.expected || IDENTITIES);

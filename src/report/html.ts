@@ -163,6 +163,7 @@ pre { background: var(--card); border: 1px solid var(--line); padding: .5rem; ma
 table { border-collapse: collapse; width: 100%; margin: .75rem 0; }
 th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; word-break: normal; }
 th { white-space: nowrap; }
+td:first-child { min-width: 14rem; }
 td code { word-break: break-all; }
 th { font-weight: 600; } .num { text-align: right; } td.hot { color: var(--critical); font-weight: 600; }
 table.roles { margin: 0; } table.roles td { padding: .15rem .5rem .15rem 0; }
