@@ -13,6 +13,12 @@ import { identityKey, invertedTimeKey } from "./keys.js";
 const LOCK_ROW = "active-run";
 /** A run still enumerating after this long was abandoned by a crashed start: it may be taken over. */
 const STALE_ENUMERATION_MS = 2 * 60 * 60 * 1000;
+/**
+ * A running run whose row has not changed for this long is stuck (its messages expired or were deleted
+ * by hand): every recorded identity rewrites the row, and at 1 check per second silence this long means
+ * nothing is being checked. Without this, one lost message would lock the tenant out of audits forever.
+ */
+const STALE_PROGRESS_MS = 6 * 60 * 60 * 1000;
 
 export function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number } | undefined)?.statusCode;
@@ -24,10 +30,14 @@ export function isPreconditionFailed(error: unknown): boolean {
 
 export const identityRowKey = (id: string): string => `${IDENTITY_ROW_PREFIX}${identityKey(id)}`;
 
-export async function getRun(storage: AuditStorage, runId: string): Promise<(AuditRun & { etag: string }) | undefined> {
+export async function getRun(
+  storage: AuditStorage,
+  runId: string,
+): Promise<(AuditRun & { etag: string; updatedAt?: string }) | undefined> {
   try {
     const e = await storage.audits.getEntity<Record<string, unknown>>(runId, RUN_ROW);
-    return { ...entityToRun(e), etag: e.etag };
+    const updatedAt = typeof e.timestamp === "string" ? e.timestamp : undefined;
+    return { ...entityToRun(e), etag: e.etag, ...(updatedAt ? { updatedAt } : {}) };
   } catch (error) {
     if (statusCode(error) === 404) return undefined;
     throw new Error(`Reading run ${runId} failed: ${(error as Error).message}`, { cause: error });
@@ -37,6 +47,18 @@ export async function getRun(storage: AuditStorage, runId: string): Promise<(Aud
 export function newRunId(now: Date): string {
   // Sortable by time and unique without coordination.
   return `${now.toISOString().replace(/[-:.TZ]/g, "").slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Why an unfinished run may be taken over, or undefined while it is alive. */
+export function abandonedBecause(run: AuditRun & { updatedAt?: string }, now: Date): string | undefined {
+  if (run.status === "enumerating" && now.getTime() - Date.parse(run.startedAt) > STALE_ENUMERATION_MS) {
+    return "Enumeration did not finish (the start crashed)";
+  }
+  const lastChange = Date.parse(run.updatedAt ?? run.startedAt);
+  if (run.status === "running" && now.getTime() - lastChange > STALE_PROGRESS_MS) {
+    return `No progress since ${new Date(lastChange).toISOString()} (${run.checked + run.deleted + run.failed} of ${run.expected} accounted for)`;
+  }
+  return undefined;
 }
 
 export type StartRunResult = { started: true; run: AuditRun } | { started: false; activeRunId: string };
@@ -80,12 +102,11 @@ export async function startRun(
         await storage.locks.createEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId });
       } else {
         const holder = await getRun(storage, lock.runId);
-        const abandoned =
-          holder?.status === "enumerating" && input.now.getTime() - Date.parse(holder.startedAt) > STALE_ENUMERATION_MS;
-        if (holder && (holder.status === "running" || holder.status === "enumerating") && !abandoned) {
+        const abandonment = holder ? abandonedBecause(holder, input.now) : undefined;
+        if (holder && (holder.status === "running" || holder.status === "enumerating") && !abandonment) {
           return { started: false, activeRunId: holder.runId };
         }
-        if (holder && abandoned) await failRun(storage, holder.runId, "Enumeration did not finish (start crashed); superseded by a new run");
+        if (holder && abandonment) await failRun(storage, holder.runId, `${abandonment}; superseded by run ${run.runId}`);
         await storage.locks.updateEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId }, "Replace", { etag: lock.etag });
       }
     } catch (error) {

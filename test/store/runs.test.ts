@@ -79,4 +79,19 @@ describe("runs and identity rows (against Azurite)", () => {
     expect(history.map((h) => h.runId)).toEqual(["r2", "r1"]);
     expect(history[0]?.runStartedAt).toBe("2026-02-01T00:00:00.000Z");
   });
+
+  it("takes over a run stuck without progress (its messages were lost), but never a live one", async () => {
+    const storage = await freshAuditStorage();
+    const now = new Date();
+    const stuck = await startRun(storage, { tenantId: TENANT, scope, trigger: "timer", now });
+    if (!stuck.started) throw new Error("not started");
+    await finishEnumeration(storage, stuck.run.runId, 5, now);
+    const soon = await startRun(storage, { tenantId: TENANT, scope, trigger: "timer", now: new Date(now.getTime() + 5 * 3600_000) });
+    expect(soon).toEqual({ started: false, activeRunId: stuck.run.runId });
+    const later = await startRun(storage, { tenantId: TENANT, scope, trigger: "timer", now: new Date(now.getTime() + 7 * 3600_000) });
+    expect(later.started).toBe(true);
+    const old = await getRun(storage, stuck.run.runId);
+    expect(old).toMatchObject({ status: "failed" });
+    expect(old?.error).toMatch(/No progress since .*0 of 5 accounted for.*superseded by run/);
+  });
 });
