@@ -46,6 +46,8 @@ function statusOf(error: unknown): number | undefined {
 
 export class TenantRateLimiter {
   readonly intervalMs: number;
+  /** How late after its slot a request may still leave: the safety margin (at least a few ms of timer jitter). */
+  private readonly lateToleranceMs: number;
   private readonly maxWaitMs: number;
   private readonly operation: string;
   private readonly now: () => number;
@@ -58,6 +60,7 @@ export class TenantRateLimiter {
     const safety = options.safetyMs ?? 50;
     if (!(safety >= 0)) throw new TypeError(`safetyMs must be >= 0, got ${safety}`);
     this.intervalMs = 1000 / options.ratePerSecond + safety;
+    this.lateToleranceMs = Math.max(safety, 5);
     this.maxWaitMs = options.maxWaitMs ?? 20_000;
     this.operation = options.operation ?? "listAssociatedResources";
     this.now = options.now ?? Date.now;
@@ -102,12 +105,22 @@ export class TenantRateLimiter {
   }
 
   /** Reserves a slot and waits for it. */
+  /**
+   * Reserves a slot and waits for it. A worker that wakes up later than its slot by more than the safety
+   * margin (its process was stalled) gives the slot up and reserves another: sending late would leave less
+   * than one interval before the next worker's on-time request.
+   */
   async acquire(tenantId: string): Promise<SlotGrant> {
-    const grant = await this.reserve(tenantId);
-    if (!grant.granted) return grant;
-    const waitMs = Math.max(0, grant.slotAt - this.now());
-    if (waitMs > 0) await this.sleep(waitMs);
-    return { ...grant, waitedMs: waitMs };
+    let waited = 0;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const grant = await this.reserve(tenantId);
+      if (!grant.granted) return grant;
+      const waitMs = Math.max(0, grant.slotAt - this.now());
+      if (waitMs > 0) await this.sleep(waitMs);
+      waited += waitMs;
+      if (this.now() - grant.slotAt <= this.lateToleranceMs) return { ...grant, waitedMs: waited };
+    }
+    return { granted: false, retryAfterMs: Math.ceil(this.intervalMs) };
   }
 
   /** Azure answered 429: nobody in the tenant sends before `retryAfterMs` has passed. */

@@ -64,3 +64,35 @@ describe("TenantRateLimiter (Table Storage slot schedule, against Azurite)", () 
     expect(() => new TenantRateLimiter({} as never, { ratePerSecond: 1, safetyMs: -1 })).toThrow(/safetyMs/);
   });
 });
+
+describe("TenantRateLimiter when its process stalls", () => {
+  it("gives up a slot it woke up too late for and takes the next one, so the schedule keeps its spacing", async () => {
+    const storage = await freshAuditStorage();
+    let now = 10_000;
+    let stall = 300; // the first wake-up is 300 ms late, as after a long GC pause
+    const limiter = new TenantRateLimiter(storage.rateLimits, {
+      ratePerSecond: 1,
+      safetyMs: 50,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms + stall;
+        stall = 0;
+      },
+    });
+    await limiter.reserve("t"); // someone holds the slot at 10 000; ours is at 11 050
+    const grant = await limiter.acquire("t");
+    expect(grant.granted).toBe(true);
+    if (grant.granted) {
+      expect(grant.slotAt).toBe(12_100);
+      expect(now - grant.slotAt).toBeLessThanOrEqual(50);
+    }
+  });
+
+  it("defers the work when every wake-up is late", async () => {
+    const storage = await freshAuditStorage();
+    let now = 0;
+    const limiter = new TenantRateLimiter(storage.rateLimits, { ratePerSecond: 1, safetyMs: 50, now: () => now, sleep: async (ms) => { now += ms + 500; } });
+    await limiter.reserve("t");
+    expect(await limiter.acquire("t")).toMatchObject({ granted: false });
+  });
+});
