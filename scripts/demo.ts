@@ -10,7 +10,6 @@ import cliProgress from "cli-progress";
 import { startSimulator } from "../simulator/index.js";
 import { runScan } from "../src/cli/scan.js";
 import { scanOutput } from "../src/cli/scanOutput.js";
-import { allFindings } from "../src/report/model.js";
 import { renderReport } from "../src/report/render.js";
 
 const IDENTITIES = Number(process.env.DEMO_IDENTITIES ?? 300);
@@ -49,8 +48,7 @@ try {
     const rendered = renderReport(report, format);
     await writeFile(join(OUT, `report.${rendered.fileExtension}`), rendered.body);
   }
-  const verdicts = new Map(allFindings(report).map((f) => [f.key, f.verdict] as const));
-  const output = await scanOutput(result.deps, run, (identity) => verdicts.get(identity.id.toLowerCase()) ?? "error");
+  const output = await scanOutput(result.deps, run, { report, options: { now: new Date(), gracePeriodDays: 7, exemptTag: "uami-audit-exempt" } });
   await writeFile(join(OUT, "results.json"), JSON.stringify(output, null, 2) + "\n");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`\nRun ${run.runId} ${run.status} in ${seconds} s: ${run.requests} ARM requests, ${run.throttled} throttled.`);

@@ -24,7 +24,7 @@ import { encodeQueueMessage, type CheckIdentityMessage } from "../queues.js";
 import { getIdentityResult, writeAssociations, writeHistory } from "../store/identityResults.js";
 import { addRunCounters, getRun, recordIdentityResult } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import type { IdentityResult } from "./model.js";
+import type { AuditRun, IdentityResult } from "./model.js";
 import { announceCompletion } from "./runCompletion.js";
 
 /** The service returns at most this many associated resources per page. */
@@ -152,14 +152,22 @@ async function finish(deps: AuditDeps, result: IdentityResult, requests: number,
   return outcome.recorded;
 }
 
-export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessage, delivery: DeliveryInfo): Promise<CheckOutcome> {
-  const { storage, log } = deps;
-  const run = await getRun(storage, message.runId);
+/** The run and the identity's row when the identity still awaits its result; otherwise why there is nothing to do. */
+async function pendingCheck(deps: AuditDeps, message: CheckIdentityMessage): Promise<{ run: AuditRun; current: IdentityResult } | CheckOutcome> {
+  const run = await getRun(deps.storage, message.runId);
   if (!run) return { outcome: "skipped", reason: `run ${message.runId} does not exist` };
   if (run.status === "failed") return { outcome: "skipped", reason: `run ${message.runId} has failed` };
-  const current = await getIdentityResult(storage, message.runId, message.identityId);
+  const current = await getIdentityResult(deps.storage, message.runId, message.identityId);
   if (!current) return { outcome: "skipped", reason: `identity ${message.identityId} is not part of run ${message.runId}` };
   if (current.status !== "pending") return { outcome: "duplicate" };
+  return { run, current };
+}
+
+export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessage, delivery: DeliveryInfo): Promise<CheckOutcome> {
+  const { storage, log } = deps;
+  const pending = await pendingCheck(deps, message);
+  if ("outcome" in pending) return pending;
+  const { run, current } = pending;
 
   const counter = { requests: 0 };
   const base: IdentityResult = { ...current, checkedAt: deps.now().toISOString() };
@@ -211,11 +219,9 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
 
 /** A message that reached the poison queue: the identity is recorded as `error` ("not checked"). */
 export async function recordPoisonedCheck(deps: AuditDeps, message: CheckIdentityMessage): Promise<CheckOutcome> {
-  const run = await getRun(deps.storage, message.runId);
-  if (!run) return { outcome: "skipped", reason: `run ${message.runId} does not exist` };
-  const current = await getIdentityResult(deps.storage, message.runId, message.identityId);
-  if (!current) return { outcome: "skipped", reason: `identity ${message.identityId} is not part of run ${message.runId}` };
-  if (current.status !== "pending") return { outcome: "duplicate" };
+  const pending = await pendingCheck(deps, message);
+  if ("outcome" in pending) return pending;
+  const { run, current } = pending;
   const reason = "not checked: the check failed on every attempt (poison queue)";
   await finish(deps, { ...current, status: "error", error: reason, checkedAt: deps.now().toISOString() }, 0, run.startedAt);
   return { outcome: "error", error: reason };

@@ -11,7 +11,7 @@ import { verdictFor, type Verdict, type VerdictOptions } from "../findings/verdi
 import { buildDigest } from "../mail/digest.js";
 import { sendDigest } from "../mail/sendDigest.js";
 import type { MailTransport } from "../mail/transport.js";
-import { buildReport, type AuditReport } from "../report/model.js";
+import { allFindings, buildReport, type AuditReport } from "../report/model.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
 import type { AuditStorage } from "../store/auditStorage.js";
 import { listIdentityResults, readHistory } from "../store/identityResults.js";
@@ -126,8 +126,7 @@ async function historyFor(
 
 /** Keeps each identity's verdict and "unused since" on its row, for the next run's history. */
 async function storeVerdicts(storage: AuditStorage, report: AuditReport): Promise<void> {
-  const findings = [...report.unused, ...report.federated, ...report.recent, ...report.exempt, ...report.error, ...report.deleted, ...report.inUse];
-  const actions: TransactionAction[] = findings.map((f) => [
+  const actions: TransactionAction[] = allFindings(report).map((f) => [
     "update",
     { partitionKey: report.run.runId, rowKey: identityRowKey(f.id), verdict: f.verdict, unusedSince: f.unusedSince ?? "" },
     "Merge",

@@ -35,10 +35,10 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   // One page's messages are sent while the next page is listed and stored: table and queue writes
   // overlap, and at most two pages are held in memory.
   let sending: Promise<void> = Promise.resolve();
-  const send = (runId: string, tenantId: string, items: IdentityInventoryItem[]) =>
+  const send = (items: IdentityInventoryItem[]) =>
     pMap(
       items,
-      (item) => storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId, tenantId, identityId: item.id })),
+      (item) => storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id })),
       { concurrency: deps.settings.enqueueConcurrency },
     ).then(() => undefined);
   try {
@@ -46,7 +46,7 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
     for await (const page of listIdentities(deps.arm, run.scope, { dedupe: false })) {
       const inserted = await insertInventory(storage, run.runId, page);
       await sending;
-      sending = send(run.runId, run.tenantId, inserted);
+      sending = send(inserted);
       // Observed here so a failure is not an unhandled rejection while the next page is stored.
       sending.catch(() => undefined);
       expected += inserted.length;

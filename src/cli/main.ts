@@ -11,8 +11,7 @@ import { isGuid, isManagementGroupId } from "../config.js";
 import { storageAccountFromConnectionOrName } from "./storageOption.js";
 import { runScan } from "./scan.js";
 import { runWorker } from "./worker.js";
-import { basicVerdict, scanOutput } from "./scanOutput.js";
-import { allFindings } from "../report/model.js";
+import { scanOutput } from "./scanOutput.js";
 import { createSmtpTransport } from "../mail/smtpTransport.js";
 import type { MailSettings } from "../audit/runReport.js";
 import { renderRunReport } from "./report.js";
@@ -164,8 +163,8 @@ export function buildProgram(): Command {
       try {
         const { run } = result;
         if (opts.out) {
-          const verdicts = new Map(result.report ? allFindings(result.report).map((f) => [f.key, f.verdict] as const) : []);
-          const output = await scanOutput(result.deps, run, (identity) => verdicts.get(identity.id.toLowerCase()) ?? basicVerdict(identity));
+          const options = { now: new Date(run.finishedAt ?? run.startedAt), gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag };
+          const output = await scanOutput(result.deps, run, { report: result.report, options });
           await writeFile(opts.out, JSON.stringify(output, null, 2) + "\n");
         }
         process.stderr.write(

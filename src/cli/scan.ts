@@ -11,8 +11,6 @@ import type { AuditRun } from "../audit/model.js";
 import { startAudit } from "../audit/startAudit.js";
 import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
 import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
-import type { AppRuntime } from "../functions/runtime.js";
-import type { AppConfig } from "../config.js";
 import { publishRunFindings, type FindingsSettings, type MailSettings } from "../audit/runReport.js";
 import type { AuditReport } from "../report/model.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
@@ -81,9 +79,27 @@ export interface ScanResult {
   close(): Promise<void>;
 }
 
-function runtimeFor(deps: AuditDeps, config: Partial<AppConfig>): () => Promise<AppRuntime> {
-  const runtime = Promise.resolve({ config: config as AppConfig, deps });
-  return () => runtime;
+/**
+ * A `done` test for the queue host: true once the run is complete or failed. Reads the run row at most
+ * every `intervalMs`, so a busy drain loop does not hammer the table; each read is reported to `onRun`.
+ */
+export function runFinishedProbe(
+  storage: AuditDeps["storage"],
+  runId: string,
+  onRun?: (run: AuditRun) => void,
+  intervalMs = 250,
+): () => Promise<boolean> {
+  let lastRead = 0;
+  let finished = false;
+  return async () => {
+    if (finished || Date.now() - lastRead < intervalMs) return finished;
+    lastRead = Date.now();
+    const run = await getRun(storage, runId);
+    if (!run) throw new Error(`Run ${runId} does not exist in this storage account`);
+    onRun?.(run);
+    finished = run.status === "complete" || run.status === "failed";
+    return finished;
+  };
 }
 
 /** Drains the check queues with `workers` concurrent invocations until `done()` says so. */
@@ -98,7 +114,8 @@ export async function drainChecks(
     done: () => Promise<boolean>;
   },
 ): Promise<QueueHostStats> {
-  const getRuntime = runtimeFor(deps, {});
+  const runtime = Promise.resolve({ deps });
+  const getRuntime = () => runtime;
   const common = {
     batchSize: HOST_QUEUE_SETTINGS.batchSize,
     maxDequeueCount: options.maxDequeueCount,
@@ -148,15 +165,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       throw new Error(`A run is already in progress for tenant ${options.tenantId} (${started.activeRunId}); wait for it or use another storage account`);
     }
     const runId = started.run.runId;
-    let latest = started.run;
-    let lastPoll = 0;
-    const done = async () => {
-      if (Date.now() - lastPoll < 250) return false;
-      lastPoll = Date.now();
-      latest = (await getRun(deps.storage, runId)) ?? latest;
-      options.onProgress?.(latest);
-      return latest.status === "complete" || latest.status === "failed";
-    };
+    const done = runFinishedProbe(deps.storage, runId, options.onProgress);
     const stats = await drainChecks(deps, {
       workers: options.workers,
       maxDequeueCount,
@@ -165,7 +174,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       logHandler: options.logHandler,
       done,
     });
-    let run = (await getRun(deps.storage, runId)) ?? latest;
+    let run = (await getRun(deps.storage, runId)) ?? started.run;
     let report: AuditReport | undefined;
     if (run.status === "complete") {
       report = await publishRunFindings(

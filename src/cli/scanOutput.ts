@@ -2,6 +2,8 @@
 import type { AssociatedResource } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
 import type { AuditRun, IdentityResult } from "../audit/model.js";
+import { verdictFor, type VerdictOptions } from "../findings/verdicts.js";
+import { allFindings, type AuditReport } from "../report/model.js";
 import { listIdentityResults, readAssociations } from "../store/identityResults.js";
 
 export interface ScanOutputIdentity {
@@ -26,16 +28,17 @@ export interface ScanOutput {
   identities: ScanOutputIdentity[];
 }
 
-export type VerdictOf = (identity: IdentityResult) => string;
-
-/** Until findings refine it: checked with zero associations is "unused". */
-export const basicVerdict: VerdictOf = (identity) => {
-  if (identity.status === "deleted") return "deleted";
-  if (identity.status !== "checked") return "error";
-  return (identity.associationCount ?? 0) > 0 ? "in-use" : "unused";
-};
-
-export async function scanOutput(deps: AuditDeps, run: AuditRun, verdictOf: VerdictOf = basicVerdict): Promise<ScanOutput> {
+/**
+ * Verdicts come from the run's report when it was built; otherwise (a run that did not complete) from the
+ * same `verdictFor` rules, so the output never calls an identity unused on weaker evidence than the report.
+ */
+export async function scanOutput(
+  deps: Pick<AuditDeps, "storage">,
+  run: AuditRun,
+  findings: { report?: AuditReport; options: VerdictOptions },
+): Promise<ScanOutput> {
+  const reported = new Map(findings.report ? allFindings(findings.report).map((f) => [f.key, f.verdict] as const) : []);
+  const verdictOf = (identity: IdentityResult) => reported.get(identity.id.toLowerCase()) ?? verdictFor(identity, findings.options).verdict;
   const identities: ScanOutputIdentity[] = [];
   for await (const identity of listIdentityResults(deps.storage, run.runId)) {
     const associations = identity.status === "checked" ? await readAssociations(deps.storage, run.runId, identity.id) : [];

@@ -10,7 +10,8 @@ export function dequeueCountOf(context: InvocationContext): number {
 }
 
 /** One identity: rate-limited check, result stored exactly once. Transient failures rethrow (queue retries). */
-export function checkIdentityQueueHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
+/** Needs only the audit deps, so the CLI's queue host can run it without the app's settings. */
+export function checkIdentityQueueHandler(getRuntime: () => Promise<Pick<AppRuntime, "deps">> = appRuntime) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
     const message = readQueueMessage(queueItem, context, "check");
     if (!message) return;

@@ -5,7 +5,7 @@ import { readQueueMessage } from "./queueMessages.js";
 import { appRuntime, withInvocationLog, type AppRuntime } from "./runtime.js";
 
 /** Messages that failed every attempt: record the identity as `error` so reports say "not checked". */
-export function checkIdentityPoisonHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
+export function checkIdentityPoisonHandler(getRuntime: () => Promise<Pick<AppRuntime, "deps">> = appRuntime) {
   return async (queueItem: unknown, context: InvocationContext): Promise<void> => {
     const message = readQueueMessage(queueItem, context, "check");
     if (!message) return;

@@ -3,7 +3,7 @@
  * bodies, throttling without hidden retries, CloudErrors, and the token kept out of every error.
  */
 import { inspect } from "node:util";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ArmError,
   createArmConnection,
@@ -12,36 +12,21 @@ import {
   isTransient,
   listAllAssociatedResources,
   listAssociatedResourcesPage,
-  type ArmConnection,
   type AssociatedResourcesPage,
 } from "../../src/arm/index.js";
 import { example, paths } from "./support/fixtures.js";
-import { queryOf, startTestServer, type Reply, type TestServer } from "./support/testServer.js";
+import { queryOf, useArmTestServer, type Reply } from "./support/testServer.js";
 
 const TOKEN = "paging-token-3b9e51f2c7d84a06";
 const IDENTITY =
   "/subscriptions/1cscb752-d7c9-463f-9731-fd31edada74a/resourceGroups/testrg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/testid";
 const ACTION_PATH = `${IDENTITY}/listAssociatedResources`;
 
-let server: TestServer;
-let conn: ArmConnection;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  conn = createArmConnection({ endpoint: server.endpoint, token: TOKEN, ca: server.ca });
-});
-afterAll(() => server.close());
-beforeEach(() => {
-  server.requests.length = 0;
-});
-
-function serve(...replies: Reply[]): void {
-  server.setHandler((_req, i) => replies[Math.min(i, replies.length - 1)] ?? { status: 500 });
-}
+const arm = useArmTestServer(TOKEN);
 
 async function allPages(query = {}, hook: () => Promise<void> = async () => {}): Promise<AssociatedResourcesPage[]> {
   const pages: AssociatedResourcesPage[] = [];
-  for await (const page of listAllAssociatedResources(conn, IDENTITY, query, hook)) pages.push(page);
+  for await (const page of listAllAssociatedResources(arm.conn, IDENTITY, query, hook)) pages.push(page);
   return pages;
 }
 
@@ -73,15 +58,15 @@ const secondPage = {
 
 describe("paging like Azure's example (double-encoded skiptoken, odd nextLink)", () => {
   it("re-POSTs to the action with the token the server issued, and stops on a page without nextLink", async () => {
-    serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { body: secondPage });
+    arm.serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { body: secondPage });
     const query = { filter: "contains(name, 'test')", orderby: "name asc", top: 10, skip: 1 };
     const pages = await allPages(query);
 
     expect(pages.map((p) => p.value.map((r) => r.name))).toEqual([["test1", "test2"], ["test3", "test4"]]);
     expect(pages[0]?.nextSkipToken).toMatch(/fQ%3d%3d$/);
-    expect(server.requests).toHaveLength(2);
+    expect(arm.server.requests).toHaveLength(2);
 
-    const [first, second] = server.requests;
+    const [first, second] = arm.server.requests;
     if (!first || !second) throw new Error("requests missing");
     for (const req of [first, second]) {
       expect(req.method).toBe("POST");
@@ -113,11 +98,11 @@ describe("paging like Azure's example (double-encoded skiptoken, odd nextLink)",
     ["null", { nextLink: null }],
     ["empty", { nextLink: "" }],
   ])("ends when nextLink is %s", async (_what, extra) => {
-    serve({ body: { ...secondPage, ...extra } });
+    arm.serve({ body: { ...secondPage, ...extra } });
     const pages = await allPages();
     expect(pages).toHaveLength(1);
     expect(pages[0]?.nextSkipToken).toBeUndefined();
-    expect(server.requests).toHaveLength(1);
+    expect(arm.server.requests).toHaveLength(1);
   });
 
   it.each([
@@ -126,40 +111,40 @@ describe("paging like Azure's example (double-encoded skiptoken, odd nextLink)",
     ["$skipToken", "abc%253d"],
     ["%24skipToken", "abc%253d"],
   ])("takes the token from a nextLink using %s", async (name, value) => {
-    serve({ body: { ...secondPage, nextLink: `https://management.azure.com${IDENTITY}?${name}=${value}&api-version=2021-09-30` } }, { body: secondPage });
+    arm.serve({ body: { ...secondPage, nextLink: `https://management.azure.com${IDENTITY}?${name}=${value}&api-version=2021-09-30` } }, { body: secondPage });
     const pages = await allPages();
     expect(pages[0]?.nextSkipToken).toBe("abc%3d");
-    expect(queryOf(server.requests[1] ?? server.requests[0]!).get("$skiptoken")).toBe("abc%3d");
+    expect(queryOf(arm.server.requests[1] ?? arm.server.requests[0]!).get("$skiptoken")).toBe("abc%3d");
   });
 
   it("calls beforeEachRequest before every request", async () => {
     const seen: number[] = [];
-    serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { body: secondPage });
+    arm.serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { body: secondPage });
     await allPages({}, async () => {
-      seen.push(server.requests.length);
+      seen.push(arm.server.requests.length);
     });
     expect(seen).toEqual([0, 1]);
   });
 
   it("stops with PagingLoop when the server hands back the same token", async () => {
-    serve({ body: { ...exampleBody, nextLink: exampleNextLink } });
+    arm.serve({ body: { ...exampleBody, nextLink: exampleNextLink } });
     const error = await failure(allPages());
     expect(error.code).toBe("PagingLoop");
-    expect(server.requests).toHaveLength(2);
+    expect(arm.server.requests).toHaveLength(2);
   });
 
   it("accepts totalCount as a numeric string", async () => {
-    serve({ body: { ...secondPage, totalCount: "4" } });
-    const page = await listAssociatedResourcesPage(conn, IDENTITY);
+    arm.serve({ body: { ...secondPage, totalCount: "4" } });
+    const page = await listAssociatedResourcesPage(arm.conn, IDENTITY);
     expect(page.totalCount).toBe(4);
   });
 
   it("sends $top=0 (count only, as documented) and other api-versions on request", async () => {
-    serve({ body: { totalCount: 7 } });
-    const page = await listAssociatedResourcesPage(conn, IDENTITY, { top: 0 }, { apiVersion: "2023-07-31-preview" });
+    arm.serve({ body: { totalCount: 7 } });
+    const page = await listAssociatedResourcesPage(arm.conn, IDENTITY, { top: 0 }, { apiVersion: "2023-07-31-preview" });
     expect(page).toEqual({ totalCount: 7, value: [] });
-    expect(queryOf(server.requests[0]!).get("$top")).toBe("0");
-    expect(queryOf(server.requests[0]!).get("api-version")).toBe("2023-07-31-preview");
+    expect(queryOf(arm.server.requests[0]!).get("$top")).toBe("0");
+    expect(queryOf(arm.server.requests[0]!).get("api-version")).toBe("2023-07-31-preview");
   });
 });
 
@@ -172,8 +157,8 @@ describe("malformed 200 bodies", () => {
     ["an item without id", { body: { totalCount: 1, value: [{ name: "x", type: "t" }] } }, /value\[0\].*"id"/],
     ["an empty body", { body: "" }, /empty response body/],
   ])("%s gives a clear MalformedResponse ArmError", async (_what, reply, message) => {
-    serve(reply);
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve(reply);
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(error.code).toBe("MalformedResponse");
     expect(error.operation).toBe("listAssociatedResources");
     expect(error.resourceId).toBe(IDENTITY);
@@ -184,38 +169,38 @@ describe("malformed 200 bodies", () => {
 
 describe("errors and throttling (no hidden retries)", () => {
   it("429 with Retry-After: 3 gives retryAfterMs 3000 after exactly one request", async () => {
-    serve({ status: 429, headers: { "retry-after": "3" }, body: { error: { code: "TooManyRequests", message: "Too many requests" } } });
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve({ status: 429, headers: { "retry-after": "3" }, body: { error: { code: "TooManyRequests", message: "Too many requests" } } });
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(isThrottled(error)).toBe(true);
     expect(error.retryAfterMs).toBe(3000);
     expect(error.code).toBe("TooManyRequests");
-    expect(server.requests).toHaveLength(1);
+    expect(arm.server.requests).toHaveLength(1);
   });
 
   it("429 with an HTTP-date Retry-After, and without one (1000 ms)", async () => {
-    serve({ status: 429, headers: { "retry-after": new Date(Date.now() + 5000).toUTCString() }, body: "" });
-    const dated = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve({ status: 429, headers: { "retry-after": new Date(Date.now() + 5000).toUTCString() }, body: "" });
+    const dated = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(dated.retryAfterMs).toBeGreaterThan(3000);
     expect(dated.retryAfterMs).toBeLessThanOrEqual(5000);
-    serve({ status: 429, body: "" });
-    const bare = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve({ status: 429, body: "" });
+    const bare = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(bare.retryAfterMs).toBe(1000);
-    expect(server.requests).toHaveLength(2);
+    expect(arm.server.requests).toHaveLength(2);
   });
 
   it("a 429 inside listAllAssociatedResources is thrown, not retried", async () => {
-    serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { status: 429, headers: { "retry-after": "1" }, body: "" });
+    arm.serve({ body: { ...exampleBody, nextLink: exampleNextLink } }, { status: 429, headers: { "retry-after": "1" }, body: "" });
     const error = await failure(allPages());
     expect(error.retryAfterMs).toBe(1000);
-    expect(server.requests).toHaveLength(2);
+    expect(arm.server.requests).toHaveLength(2);
   });
 
   it("404 CloudError surfaces code and message", async () => {
-    serve({
+    arm.serve({
       status: 404,
       body: { error: { code: "ResourceNotFound", message: "The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/testid' under resource group 'testrg' was not found." } },
     });
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(isNotFound(error)).toBe(true);
     expect(error.status).toBe(404);
     expect(error.code).toBe("ResourceNotFound");
@@ -224,11 +209,11 @@ describe("errors and throttling (no hidden retries)", () => {
   });
 
   it("401 CloudError surfaces code and message and never the token, even when the server echoes it", async () => {
-    server.setHandler((req) => ({
+    arm.server.setHandler((req) => ({
       status: 401,
       body: { error: { code: "InvalidAuthenticationToken", message: `The access token is invalid: ${String(req.headers.authorization)}`, details: [{ code: "Echo", message: `token ${TOKEN}` }] } },
     }));
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(error.status).toBe(401);
     expect(error.code).toBe("InvalidAuthenticationToken");
     expect(error.armMessage).toContain("The access token is invalid");
@@ -238,25 +223,25 @@ describe("errors and throttling (no hidden retries)", () => {
   });
 
   it("a 503 is transient and not retried", async () => {
-    serve({ status: 503, headers: { "content-type": "text/html" }, body: "<html>Service Unavailable</html>" });
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve({ status: 503, headers: { "content-type": "text/html" }, body: "<html>Service Unavailable</html>" });
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(isTransient(error)).toBe(true);
     expect(error.code).toBe("Http503");
     expect(error.message).toContain("non-JSON response body (text/html)");
-    expect(server.requests).toHaveLength(1);
+    expect(arm.server.requests).toHaveLength(1);
   });
 
   it("a reset connection is a transient network ArmError after one attempt", async () => {
-    serve({ destroy: true });
-    const error = await failure(listAssociatedResourcesPage(conn, IDENTITY));
+    arm.serve({ destroy: true });
+    const error = await failure(listAssociatedResourcesPage(arm.conn, IDENTITY));
     expect(error.status).toBe(0);
     expect(isTransient(error)).toBe(true);
     expect(error.message).toContain("network error");
-    expect(server.requests).toHaveLength(1);
+    expect(arm.server.requests).toHaveLength(1);
   });
 
   it("an untrusted certificate fails without retry and is not transient", async () => {
-    const untrusting = createArmConnection({ endpoint: server.endpoint, token: TOKEN });
+    const untrusting = createArmConnection({ endpoint: arm.server.endpoint, token: TOKEN });
     const error = await failure(listAssociatedResourcesPage(untrusting, IDENTITY));
     expect(error.status).toBe(0);
     expect(isTransient(error)).toBe(false);
@@ -264,9 +249,9 @@ describe("errors and throttling (no hidden retries)", () => {
   });
 
   it("an aborted request rejects with the AbortError", async () => {
-    server.setHandler(() => new Promise<Reply>((resolve) => setTimeout(() => resolve({ body: secondPage }), 2000)));
+    arm.server.setHandler(() => new Promise<Reply>((resolve) => setTimeout(() => resolve({ body: secondPage }), 2000)));
     const controller = new AbortController();
-    const pending = listAssociatedResourcesPage(conn, IDENTITY, {}, { abortSignal: controller.signal });
+    const pending = listAssociatedResourcesPage(arm.conn, IDENTITY, {}, { abortSignal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ name: "AbortError" });
   });
@@ -278,9 +263,9 @@ describe("identity ids with unusual names", () => {
     // parentheses and a Unicode name.
     const unusual =
       "/subscriptions/00000000-0000-0000-0000-000000000000/resourcegroups/rg.(prod)_ü/providers/microsoft.managedidentity/userassignedidentities/id-ü_1";
-    serve({ body: { totalCount: 0, value: [] } });
-    await listAssociatedResourcesPage(conn, unusual);
-    const req = server.requests[0];
+    arm.serve({ body: { totalCount: 0, value: [] } });
+    await listAssociatedResourcesPage(arm.conn, unusual);
+    const req = arm.server.requests[0];
     if (!req) throw new Error("no request");
     expect(req.path).toContain("rg.(prod)_%C3%BC");
     expect(decodeURIComponent(req.path)).toBe(
@@ -294,7 +279,7 @@ describe("identity ids with unusual names", () => {
     `${IDENTITY}/federatedIdentityCredentials/f`,
     IDENTITY.replace("/testid", "/.."),
   ])("rejects %s before any request", async (id) => {
-    await expect(listAssociatedResourcesPage(conn, id)).rejects.toThrow(/Not a user-assigned identity id/);
-    expect(server.requests).toHaveLength(0);
+    await expect(listAssociatedResourcesPage(arm.conn, id)).rejects.toThrow(/Not a user-assigned identity id/);
+    expect(arm.server.requests).toHaveLength(0);
   });
 });

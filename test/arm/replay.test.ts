@@ -3,29 +3,20 @@
  * a local HTTPS server answers with the recorded response when, and only when, the client sends the recorded
  * request; the client must return what those tools printed.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  createArmConnection,
   getIdentity,
   listAllAssociatedResources,
   listAssociatedResourcesPage,
   listFederatedCredentials,
-  type ArmConnection,
   type AssociatedResource,
 } from "../../src/arm/index.js";
 import { cliInteractions, paths, psEntries, type CliInteraction, type PsEntry } from "./support/fixtures.js";
-import { queryOf, startTestServer, type RecordedRequest, type Reply, type TestServer } from "./support/testServer.js";
+import { queryOf, useArmTestServer, type RecordedRequest, type Reply } from "./support/testServer.js";
 
 const TOKEN = "replay-token-7d1f3c9e0a";
 
-let server: TestServer;
-let conn: ArmConnection;
-
-beforeAll(async () => {
-  server = await startTestServer();
-  conn = createArmConnection({ endpoint: server.endpoint, token: TOKEN, ca: server.ca });
-});
-afterAll(() => server.close());
+const arm = useArmTestServer(TOKEN);
 
 /** Path and query of a recorded absolute URI (the recordings talk to https://management.azure.com). */
 function target(uri: string): { path: string; query: Map<string, string> } {
@@ -38,8 +29,8 @@ function target(uri: string): { path: string; query: Map<string, string> } {
 /** Serves `reply` for a request with the recorded method, path and query; anything else is a 404. */
 function replay(recorded: { method: string; uri: string }, reply: Reply): void {
   const expected = target(recorded.uri);
-  server.requests.length = 0;
-  server.setHandler((req: RecordedRequest) => {
+  arm.server.requests.length = 0;
+  arm.server.setHandler((req: RecordedRequest) => {
     const sameQuery =
       queryOf(req).size === expected.query.size &&
       [...expected.query].every(([k, v]) => queryOf(req).get(k) === v);
@@ -79,7 +70,7 @@ function identityIdOf(uri: string): string {
 
 async function collect(identityId: string): Promise<AssociatedResource[]> {
   const items: AssociatedResource[] = [];
-  for await (const page of listAllAssociatedResources(conn, identityId, {}, async () => {})) items.push(...page.value);
+  for await (const page of listAllAssociatedResources(arm.conn, identityId, {}, async () => {})) items.push(...page.value);
   return items;
 }
 
@@ -106,8 +97,8 @@ describe("Azure CLI recording: az identity list-resources (test_identity_managem
     replay(interaction.request, cliReply(interaction));
     const items = await collect(identityIdOf(interaction.request.uri));
     expect(items).toEqual([]);
-    expect(server.requests).toHaveLength(1);
-    const [req] = server.requests;
+    expect(arm.server.requests).toHaveLength(1);
+    const [req] = arm.server.requests;
     if (!req) throw new Error("no request");
     expectSameRequestAsRecorded(req, interaction.request.uri, "POST");
     expect(req.body).toBe("");
@@ -118,7 +109,7 @@ describe("Azure CLI recording: az identity list-resources (test_identity_managem
   it("keeps the recorded totalCount (0) on the page", async () => {
     if (!interaction) throw new Error("recording missing");
     replay(interaction.request, cliReply(interaction));
-    const page = await listAssociatedResourcesPage(conn, identityIdOf(interaction.request.uri));
+    const page = await listAssociatedResourcesPage(arm.conn, identityIdOf(interaction.request.uri));
     expect(page).toEqual({ totalCount: 0, value: [] });
   });
 });
@@ -134,8 +125,8 @@ describe("PowerShell recording: Get-AzUserAssignedIdentityAssociatedResource", (
     expect(items).toEqual(printed);
     expect(items).toHaveLength(1);
     expect(items[0]?.type).toBe("microsoft.web/sites");
-    expect(server.requests).toHaveLength(1);
-    const [req] = server.requests;
+    expect(arm.server.requests).toHaveLength(1);
+    const [req] = arm.server.requests;
     if (!req) throw new Error("no request");
     expectSameRequestAsRecorded(req, entry.Request.RequestUri, "POST");
     expect(req.body).toBe("");
@@ -148,7 +139,7 @@ describe("PowerShell recording: Get-AzUserAssignedIdentity (GET at 2023-01-31)",
   it("GETs the recorded URI and returns the recorded identity", async () => {
     if (!entry) throw new Error("recording missing");
     replay({ method: "GET", uri: entry.Request.RequestUri }, psReply(entry));
-    const identity = await getIdentity(conn, identityIdOf(entry.Request.RequestUri));
+    const identity = await getIdentity(arm.conn, identityIdOf(entry.Request.RequestUri));
     const body = JSON.parse(entry.Response.Content) as { id: string; properties: Record<string, string> };
     expect(identity).toEqual({
       id: body.id,
@@ -159,8 +150,8 @@ describe("PowerShell recording: Get-AzUserAssignedIdentity (GET at 2023-01-31)",
       principalId: body.properties.principalId,
       tenantId: body.properties.tenantId,
     });
-    expect(server.requests).toHaveLength(1);
-    const [req] = server.requests;
+    expect(arm.server.requests).toHaveLength(1);
+    const [req] = arm.server.requests;
     if (!req) throw new Error("no request");
     expectSameRequestAsRecorded(req, entry.Request.RequestUri, "GET");
   });
@@ -176,9 +167,9 @@ describe("Azure CLI recording: federated identity credential list (test_federate
     if (!first) throw new Error("recording missing");
     // The CLI recorded api-version 2022-01-31-preview; this client uses the stable 2023-01-31 (same body).
     replay({ method: "GET", uri: first.request.uri.replace("2022-01-31-preview", "2023-01-31") }, cliReply(first));
-    const credentials = await listFederatedCredentials(conn, identityIdOf(first.request.uri));
+    const credentials = await listFederatedCredentials(arm.conn, identityIdOf(first.request.uri));
     expect(credentials.map((c) => c.name)).toEqual(["fic1", "fic2"]);
     expect(credentials[0]?.audiences.length).toBeGreaterThan(0);
-    expect(server.requests).toHaveLength(1);
+    expect(arm.server.requests).toHaveLength(1);
   });
 });

@@ -4,7 +4,7 @@ import type { RunningSimulator } from "../../simulator/index.js";
 import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
 import type { AuditDeps } from "../../src/audit/deps.js";
 import type { AuditRun, IdentityResult } from "../../src/audit/model.js";
-import { drainChecks } from "../../src/cli/scan.js";
+import { drainChecks, runFinishedProbe } from "../../src/cli/scan.js";
 import { ensureAuditStorage } from "../../src/store/auditStorage.js";
 import { listIdentityResults } from "../../src/store/identityResults.js";
 import { getRun } from "../../src/store/runs.js";
@@ -25,22 +25,10 @@ export async function depsFor(sim: RunningSimulator, options: { rate: number; sa
   return { deps, prefix, tenant };
 }
 
-export function runFinished(deps: AuditDeps, runId: string): () => Promise<boolean> {
-  let last = 0;
-  let finished = false;
-  return async () => {
-    if (finished || Date.now() - last < 200) return finished;
-    last = Date.now();
-    const run = await getRun(deps.storage, runId);
-    finished = run?.status === "complete" || run?.status === "failed";
-    return finished;
-  };
-}
-
 /** Drains in this process with a bounded deadline, so a broken pipeline fails the test instead of hanging it. */
 export async function drainUntilFinished(deps: AuditDeps, runId: string, options: { workers?: number; visibilityTimeoutSeconds?: number; maxDequeueCount?: number; timeoutMs?: number } = {}) {
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  const finished = runFinished(deps, runId);
+  const finished = runFinishedProbe(deps.storage, runId, undefined, 200);
   await drainChecks(deps, {
     workers: options.workers ?? 4,
     maxDequeueCount: options.maxDequeueCount ?? 5,

@@ -7,6 +7,8 @@ import { createServer, type Server } from "node:https";
 import type { IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { generate } from "selfsigned";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { createArmConnection, type ArmConnection } from "../../../src/arm/index.js";
 
 export interface RecordedRequest {
   method: string;
@@ -121,6 +123,39 @@ export async function startTestServer(handler: Handler = () => ({ status: 404 })
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/**
+ * One local ARM server per test file, with a client connection to it: started before the file's tests,
+ * closed after them, its request log emptied before each test. `serve` answers the replies in order,
+ * repeating the last one.
+ */
+export function useArmTestServer(token: string): { readonly server: TestServer; readonly conn: ArmConnection; serve(...replies: Reply[]): void } {
+  let server: TestServer | undefined;
+  let conn: ArmConnection | undefined;
+  beforeAll(async () => {
+    server = await startTestServer();
+    conn = createArmConnection({ endpoint: server.endpoint, token, ca: server.ca });
+  });
+  afterAll(() => server?.close());
+  beforeEach(() => {
+    if (server) server.requests.length = 0;
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error("the ARM test server is used before beforeAll started it");
+    return value;
+  };
+  return {
+    get server() {
+      return started(server);
+    },
+    get conn() {
+      return started(conn);
+    },
+    serve(...replies: Reply[]) {
+      started(server).setHandler((_req, i) => replies[Math.min(i, replies.length - 1)] ?? { status: 500 });
     },
   };
 }
