@@ -12,7 +12,8 @@ describe("nothing is lost when things fail", () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
     // One tenant per test: mutations and faults of one test never touch another's ground truth.
-    sim = await startSimulator({ identities: 40, seed: 77, rate: RATE, tenants: 6 });
+    // Twice the limiter's rate: the 429s these tests count are the injected ones, not timing noise.
+    sim = await startSimulator({ identities: 40, seed: 77, rate: 2 * RATE, tenants: 6 });
   });
   afterAll(() => sim?.close());
 

@@ -30,7 +30,7 @@ describe("two scans of one tenant: new findings, unused since, and the alert ema
   let smtp: SmtpTestServer;
   let dir: string;
   beforeAll(async () => {
-    sim = await startSimulator({ identities: 60, seed: 2026, rate: 50 });
+    sim = await startSimulator({ identities: 60, seed: 2026, rate: 100 });
     smtp = await startSmtpTestServer();
     dir = await mkdtemp(join(tmpdir(), "uami-e2e-"));
   });

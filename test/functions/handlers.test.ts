@@ -30,7 +30,7 @@ describe("function handlers in @azure/functions test mode, against Azurite and t
   const getRuntime = () => Promise.resolve(runtime);
 
   beforeAll(async () => {
-    sim = await startSimulator({ identities: 30, seed: 5, rate: 50 });
+    sim = await startSimulator({ identities: 30, seed: 5, rate: 100 });
     const tenant = sim.tenants[0]!;
     const config = loadConfig({
       UAMI_AUDIT_TENANT_ID: tenant.tenantId,
