@@ -29,6 +29,8 @@ import { announceCompletion } from "./runCompletion.js";
 
 /** The service returns at most this many associated resources per page. */
 const PAGE_SIZE = 100;
+/** 429s waited out in place while paging, per delivery, before the message is handed back instead. */
+const MAX_IN_PLACE_429_RETRIES = 3;
 /** Throttled hand-backs after which the identity is recorded as an error rather than retried forever. */
 const MAX_THROTTLED_REQUEUES = 200;
 
@@ -70,6 +72,13 @@ export function isIdentityGone(error: unknown): boolean {
   return isNotFound(error) && GONE_CODES.has(String((error as { code?: unknown }).code ?? "").toLowerCase());
 }
 
+/** What one delivery cost, added to the run's counters whatever its outcome. */
+interface CheckCounters {
+  requests: number;
+  /** 429s received (each also held the whole tenant back by its Retry-After). */
+  throttled: number;
+}
+
 interface Gathered {
   details: IdentityDetails;
   federatedCredentialCount: number;
@@ -83,7 +92,7 @@ async function rateLimitedSlot(deps: AuditDeps, tenantId: string): Promise<void>
   if (!grant.granted) throw new Throttled(grant.retryAfterMs, "no rate-limit slot soon enough", false);
 }
 
-async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: { requests: number }): Promise<Gathered | "deleted"> {
+async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: CheckCounters): Promise<Gathered | "deleted"> {
   const id = message.identityId;
   let details: IdentityDetails;
   try {
@@ -106,7 +115,8 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
   const associations: AssociatedResource[] = [];
   let totalCount: number;
   let skipToken: string | undefined;
-  do {
+  let pagesRead = 0;
+  for (;;) {
     await rateLimitedSlot(deps, message.tenantId);
     counter.requests++;
     const top = wanted === 0 ? 0 : Math.min(PAGE_SIZE, wanted - associations.length);
@@ -117,15 +127,22 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: {
       if (isThrottled(error)) {
         const retryAfterMs = (error as ArmError).retryAfterMs ?? 1000;
         await deps.limiter.penalize(message.tenantId, retryAfterMs);
+        counter.throttled++;
+        // Half-way through the pages, ask for the same page again once the penalty (which holds every
+        // worker of the tenant back until Retry-After) has passed, rather than hand the message back
+        // and list the first pages again.
+        if (pagesRead > 0 && counter.throttled <= MAX_IN_PLACE_429_RETRIES) continue;
         throw new Throttled(retryAfterMs, "HTTP 429 from listAssociatedResources", true);
       }
       if (isIdentityGone(error)) return "deleted";
       throw error;
     }
+    pagesRead++;
     totalCount = page.totalCount;
     associations.push(...page.value.slice(0, Math.max(0, wanted - associations.length)));
     skipToken = page.nextSkipToken;
-  } while (skipToken && associations.length < wanted && associations.length < totalCount);
+    if (!skipToken || associations.length >= wanted || associations.length >= totalCount) break;
+  }
 
   return { details, federatedCredentialCount, associationCount: totalCount, associations, requests: counter.requests };
 }
@@ -145,9 +162,9 @@ function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function finish(deps: AuditDeps, result: IdentityResult, requests: number, runStartedAt: string): Promise<boolean> {
+async function finish(deps: AuditDeps, result: IdentityResult, counters: CheckCounters, runStartedAt: string): Promise<boolean> {
   await writeHistory(deps.storage, result, runStartedAt);
-  const outcome = await recordIdentityResult(deps.storage, result, requests, deps.now());
+  const outcome = await recordIdentityResult(deps.storage, result, counters, deps.now());
   if (outcome.recorded && outcome.completedNow) await announceCompletion(deps, outcome.run);
   return outcome.recorded;
 }
@@ -169,12 +186,12 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
   if ("outcome" in pending) return pending;
   const { run, current } = pending;
 
-  const counter = { requests: 0 };
+  const counter: CheckCounters = { requests: 0, throttled: 0 };
   const base: IdentityResult = { ...current, checkedAt: deps.now().toISOString() };
   try {
     const gathered = await gather(deps, message, counter);
     if (gathered === "deleted") {
-      await finish(deps, { ...base, status: "deleted" }, counter.requests, run.startedAt);
+      await finish(deps, { ...base, status: "deleted" }, counter, run.startedAt);
       return { outcome: "deleted" };
     }
     const result: IdentityResult = {
@@ -189,16 +206,16 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
       associations: gathered.associations,
     };
     await writeAssociations(storage, message.runId, message.identityId, gathered.associations);
-    const recorded = await finish(deps, result, counter.requests, run.startedAt);
+    const recorded = await finish(deps, result, counter, run.startedAt);
     return recorded ? { outcome: "checked", associationCount: gathered.associationCount } : { outcome: "duplicate" };
   } catch (error) {
     if (error instanceof Throttled) {
       if (error.was429 && (message.throttled ?? 0) >= MAX_THROTTLED_REQUEUES) {
         const reason = `throttled ${MAX_THROTTLED_REQUEUES} times; giving up`;
-        await finish(deps, { ...base, status: "error", error: reason }, counter.requests, run.startedAt);
+        await finish(deps, { ...base, status: "error", error: reason }, counter, run.startedAt);
         return { outcome: "error", error: reason };
       }
-      await addRunCounters(storage, message.runId, { requests: counter.requests, throttled: error.was429 ? 1 : 0 });
+      await addRunCounters(storage, message.runId, counter);
       await requeue(deps, message, error.delayMs, error.was429);
       log.warn(`Identity ${message.identityId} deferred ${error.delayMs} ms: ${error.message}`, { runId: message.runId });
       return { outcome: "requeued", delayMs: error.delayMs, reason: error.message };
@@ -207,12 +224,12 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
     const transient = isTransient(error) || !(error instanceof ArmError);
     const lastAttempt = delivery.dequeueCount >= deps.settings.maxDequeueCount;
     if (transient && !lastAttempt) {
-      await addRunCounters(storage, message.runId, { requests: counter.requests }).catch(() => undefined);
+      await addRunCounters(storage, message.runId, counter).catch(() => undefined);
       log.warn(`Checking ${message.identityId} failed (attempt ${delivery.dequeueCount}), will retry: ${reason}`, { runId: message.runId });
       throw new TransientCheckError(`Checking ${message.identityId} in run ${message.runId} failed: ${reason}`, { cause: error });
     }
     log.error(`Checking ${message.identityId} failed for good: ${reason}`, { runId: message.runId });
-    await finish(deps, { ...base, status: "error", error: reason }, counter.requests, run.startedAt);
+    await finish(deps, { ...base, status: "error", error: reason }, counter, run.startedAt);
     return { outcome: "error", error: reason };
   }
 }
@@ -223,6 +240,6 @@ export async function recordPoisonedCheck(deps: AuditDeps, message: CheckIdentit
   if ("outcome" in pending) return pending;
   const { run, current } = pending;
   const reason = "not checked: the check failed on every attempt (poison queue)";
-  await finish(deps, { ...current, status: "error", error: reason, checkedAt: deps.now().toISOString() }, 0, run.startedAt);
+  await finish(deps, { ...current, status: "error", error: reason, checkedAt: deps.now().toISOString() }, { requests: 0, throttled: 0 }, run.startedAt);
   return { outcome: "error", error: reason };
 }

@@ -104,21 +104,21 @@ export class TenantRateLimiter {
     throw new Error(`Rate limiter: could not reserve a slot for tenant ${tenantId}: too much contention`);
   }
 
-  /** Reserves a slot and waits for it. */
   /**
    * Reserves a slot and waits for it. A worker that wakes up later than its slot by more than the safety
    * margin (its process was stalled) gives the slot up and reserves another: sending late would leave less
-   * than one interval before the next worker's on-time request.
+   * than one interval before the next worker's on-time request. It keeps trying for up to `maxWaitMs`, so
+   * a busy process delays its request rather than failing a check that is half-way through its pages.
    */
   async acquire(tenantId: string): Promise<SlotGrant> {
-    let waited = 0;
-    for (let attempt = 0; attempt < 3; attempt++) {
+    const started = this.now();
+    for (let attempt = 0; attempt < 1000; attempt++) {
       const grant = await this.reserve(tenantId);
       if (!grant.granted) return grant;
       const waitMs = Math.max(0, grant.slotAt - this.now());
       if (waitMs > 0) await this.sleep(waitMs);
-      waited += waitMs;
-      if (this.now() - grant.slotAt <= this.lateToleranceMs) return { ...grant, waitedMs: waited };
+      if (this.now() - grant.slotAt <= this.lateToleranceMs) return { ...grant, waitedMs: this.now() - started };
+      if (this.now() - started > this.maxWaitMs) break;
     }
     return { granted: false, retryAfterMs: Math.ceil(this.intervalMs) };
   }

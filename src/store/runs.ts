@@ -196,7 +196,7 @@ export type RecordOutcome = { recorded: false } | { recorded: true; run: AuditRu
 export async function recordIdentityResult(
   storage: AuditStorage,
   result: IdentityResult,
-  requests: number,
+  counters: { requests: number; throttled?: number },
   now: Date,
 ): Promise<RecordOutcome> {
   if (result.status === "pending") throw new Error("recordIdentityResult needs a final status");
@@ -217,7 +217,8 @@ export async function recordIdentityResult(
       checked: run.checked + (result.status === "checked" ? 1 : 0),
       deleted: run.deleted + (result.status === "deleted" ? 1 : 0),
       failed: run.failed + (result.status === "error" ? 1 : 0),
-      requests: run.requests + requests,
+      requests: run.requests + counters.requests,
+      throttled: run.throttled + (counters.throttled ?? 0),
     };
     const next: AuditRun = { ...counted, ...completionOf(counted, now) };
     const actions: TransactionAction[] = [

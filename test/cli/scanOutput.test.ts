@@ -21,7 +21,7 @@ describe("scan --out without a built report (the run did not complete)", () => {
     await insertInventory(storage, runId, [item("proved-unused"), item("credentials-unknown"), item("never-checked")]);
     for (const [name, fic] of [["proved-unused", 0], ["credentials-unknown", undefined]] as const) {
       const row = (await getIdentityResult(storage, runId, item(name).id))!;
-      await recordIdentityResult(storage, { ...row, status: "checked", associationCount: 0, federatedCredentialCount: fic, createdAt: "2025-01-01T00:00:00Z" }, 3, new Date());
+      await recordIdentityResult(storage, { ...row, status: "checked", associationCount: 0, federatedCredentialCount: fic, createdAt: "2025-01-01T00:00:00Z" }, { requests: 3 }, new Date());
     }
     const run = (await getRun(storage, runId))!;
     const output = await scanOutput({ storage }, run, { options });

@@ -88,6 +88,26 @@ describe("TenantRateLimiter when its process stalls", () => {
     }
   });
 
+  it("keeps trying through several late wake-ups while it is within maxWaitMs", async () => {
+    const storage = await freshAuditStorage();
+    let now = 0;
+    let lateWakeUps = 5;
+    const limiter = new TenantRateLimiter(storage.rateLimits, {
+      ratePerSecond: 1,
+      safetyMs: 50,
+      maxWaitMs: 20_000,
+      now: () => now,
+      sleep: async (ms) => {
+        now += ms + (lateWakeUps-- > 0 ? 200 : 0);
+      },
+    });
+    await limiter.reserve("t");
+    const grant = await limiter.acquire("t");
+    expect(grant).toMatchObject({ granted: true });
+    if (grant.granted) expect(now - grant.slotAt).toBeLessThanOrEqual(50);
+    expect(lateWakeUps).toBeLessThan(0);
+  });
+
   it("defers the work when every wake-up is late", async () => {
     const storage = await freshAuditStorage();
     let now = 0;

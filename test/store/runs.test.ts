@@ -55,7 +55,7 @@ describe("runs and identity rows (against Azurite)", () => {
       [...items, ...items].map(async (it, n) => {
         const current = (await getIdentityResult(storage, runId, it.id))!;
         const status = n % 12 === 3 ? "deleted" : n % 12 === 4 ? "error" : "checked";
-        return recordIdentityResult(storage, { ...current, status, associationCount: n % 3, federatedCredentialCount: 0 }, 3, new Date());
+        return recordIdentityResult(storage, { ...current, status, associationCount: n % 3, federatedCredentialCount: 0 }, { requests: 3 }, new Date());
       }),
     );
     expect(outcomes.filter((o) => o.recorded)).toHaveLength(12);
