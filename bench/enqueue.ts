@@ -9,6 +9,7 @@ import { createAuditDeps } from "../src/audit/createAuditDeps.js";
 import { startAudit } from "../src/audit/startAudit.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
+import { processCpuSeconds } from "./processMemory.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
 
 const IDENTITIES = 50_000;
@@ -18,7 +19,7 @@ export const enqueue: Measurement = {
   name: "enqueue",
   title: `Enqueue time and table write rate, ${IDENTITIES.toLocaleString("en")} identities`,
   async run(out: FigureRecorder) {
-    await withAzurite(async (_azurite, account) => {
+    await withAzurite(async (azurite, account) => {
       await withSimulator({ identities: IDENTITIES, seed: "bench", argQuota: { limit: 10_000, windowMs: 5_000 } }, async (sim) => {
         const tenant = sim.tenants[0];
         if (!tenant) throw new Error("the simulator has no tenant");
@@ -30,9 +31,12 @@ export const enqueue: Measurement = {
         });
         await ensureAuditStorage(deps.storage);
 
+        const cpu = () => ({ app: process.cpuUsage(), queue: processCpuSeconds(azurite.pids.queue!), table: processCpuSeconds(azurite.pids.table!) });
+        const cpuBefore = cpu();
         const started = performance.now();
         const result = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "cli" });
         const seconds = secondsSince(started);
+        const cpuAfter = cpu();
         if (!result.started) throw new Error(`a run is already in progress: ${result.activeRunId}`);
         const enqueued = result.run.expected;
         const queued = (await deps.storage.checkQueue.getProperties()).approximateMessagesCount ?? Number.NaN;
@@ -44,6 +48,12 @@ export const enqueue: Measurement = {
         out.figure("table batch transactions (100 rows each)", Math.ceil(enqueued / 100), "batches");
         out.figure("messages in the check queue afterwards", queued, "messages");
         out.figure("enqueue concurrency (settings.enqueueConcurrency)", deps.settings.enqueueConcurrency, "in flight");
+        // Where the CPU goes: on a small machine the emulator's queue process, single-threaded, sets the pace.
+        const appCpu = process.cpuUsage(cpuBefore.app);
+        out.figure("CPU per identity: this process (app + simulator)", ((appCpu.user + appCpu.system) / 1000) / enqueued, "ms");
+        out.figure("CPU per identity: Azurite queue process", (1000 * (cpuAfter.queue - cpuBefore.queue)) / enqueued, "ms");
+        out.figure("CPU per identity: Azurite table process", (1000 * (cpuAfter.table - cpuBefore.table)) / enqueued, "ms");
+        out.figure("Azurite queue process busy", (100 * (cpuAfter.queue - cpuBefore.queue)) / seconds, "% of a core");
 
         // The same listing with no storage work, for the share of the time storage takes.
         const conn = createArmConnection({ endpoint: sim.endpoint, token: tenant.token, ca: sim.ca });

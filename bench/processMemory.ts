@@ -15,6 +15,15 @@ export function procStatusBytes(field: "VmHWM" | "VmRSS"): number {
   return Number(match[1]) * 1024;
 }
 
+/** CPU seconds (user + system) another process has used so far, from /proc/<pid>/stat (Linux only). */
+export function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are 14 and 15.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100; // USER_HZ: 100 on every Linux Node supports
+  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+}
+
 export interface MemorySamples {
   maxRssBytes: number;
   maxHeapUsedBytes: number;

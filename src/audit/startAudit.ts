@@ -3,7 +3,7 @@
  * store each page as pending rows and enqueue one message per identity. Memory stays flat whatever the
  * tenant's size: one page (at most 1000 identities) is held at a time.
  */
-import pMap from "p-map";
+import { pMapIterable } from "p-map";
 import { listIdentities } from "../arm/index.js";
 import type { AuditScope, IdentityInventoryItem } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
@@ -28,30 +28,46 @@ export async function createAuditRun(deps: AuditDeps, request: StartAuditRequest
   return startRun(deps.storage, { ...request, now: deps.now() });
 }
 
+/** Starts reading the next element while the consumer works on the current one. */
+async function* oneAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let next = iterator.next();
+  for (;;) {
+    const current = await next;
+    if (current.done) return;
+    next = iterator.next();
+    // Observed here so a failure while the consumer stops early is not an unhandled rejection; a
+    // consumer that goes on gets it from the `await` above.
+    next.catch(() => undefined);
+    yield current.value;
+  }
+}
+
+async function* eachOf<T>(pages: AsyncIterable<T[]>): AsyncGenerator<T> {
+  for await (const page of pages) yield* page;
+}
+
 /** Enumerates and enqueues the identities of a run created by `createAuditRun`. */
 export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
   const { storage, log } = deps;
   let expected = 0;
-  // One page's messages are sent while the next page is listed and stored: table and queue writes
-  // overlap, and at most two pages are held in memory.
-  let sending: Promise<void> = Promise.resolve();
-  const send = (items: IdentityInventoryItem[]) =>
-    pMap(
-      items,
-      (item) => storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id })),
-      { concurrency: deps.settings.enqueueConcurrency },
-    ).then(() => undefined);
-  try {
-    // insertInventory de-duplicates exactly (a second insert of a row fails), so the client keeps no id set.
+  // insertInventory de-duplicates exactly (a second insert of a row fails), so the client keeps no id set.
+  async function* storedPages(): AsyncGenerator<IdentityInventoryItem[]> {
     for await (const page of listIdentities(deps.arm, run.scope, { dedupe: false })) {
       const inserted = await insertInventory(storage, run.runId, page);
-      await sending;
-      sending = send(inserted);
-      // Observed here so a failure is not an unhandled rejection while the next page is stored.
-      sending.catch(() => undefined);
       expected += inserted.length;
+      yield inserted;
     }
-    await sending;
+  }
+  const send = (item: IdentityInventoryItem) =>
+    storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }));
+  try {
+    // The queue is the slow part: its sends never wait for a page. The next page is listed and stored
+    // while the current one is sent, and no more than two pages are held in memory. Results are not
+    // kept (pMapIterable, not pMap), so memory does not grow with the tenant.
+    const concurrency = deps.settings.enqueueConcurrency;
+    const sends = pMapIterable(eachOf(oneAhead(storedPages())), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
+    for await (const _ of sends);
   } catch (error) {
     const reason = `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`;
     log.error(reason, { runId: run.runId, tenantId: run.tenantId });

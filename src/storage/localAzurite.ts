@@ -11,6 +11,8 @@ export interface LocalAzurite {
   /** A storage connection string for the in-memory account. */
   connectionString: string;
   ports: { blob: number; queue: number; table: number };
+  /** Process ids of the three services (benchmarks read their CPU time). */
+  pids: { blob?: number; queue?: number; table?: number };
   stop(): Promise<void>;
 }
 
@@ -117,5 +119,6 @@ export async function startLocalAzurite(): Promise<LocalAzurite> {
     const said = children.filter((c) => c.stderr).map((c) => `${c.service}: ${c.stderr}`).join("\n");
     throw new Error(`${(error as Error).message}${said ? `\nAzurite said: ${said}` : ""}`, { cause: error });
   }
-  return { connectionString: connectionStringFor(ports), ports, stop: stopAll };
+  const pids = Object.fromEntries(children.map(({ service, child }) => [service, child.pid]));
+  return { connectionString: connectionStringFor(ports), ports, pids, stop: stopAll };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
+import type { AuditDeps } from "../../src/audit/deps.js";
 import { startAudit } from "../../src/audit/startAudit.js";
+import { listRuns } from "../../src/store/runs.js";
 import { readAssociations } from "../../src/store/identityResults.js";
 import { depsFor, drainUntilFinished, identityRows } from "../helpers/pipeline.js";
 
@@ -63,6 +65,40 @@ describe("the audit pipeline against the simulator and Azurite", () => {
       expect(pages.every((p) => p.status === 200)).toBe(true);
     } finally {
       await small.close();
+    }
+  }, 120_000);
+});
+
+describe("an enumeration that fails half-way", () => {
+  it("fails the run with the reason, releases the tenant's lock, and a new run can start", async () => {
+    const sim = await startSimulator({ identities: 1100, seed: 11, rate: 100 });
+    try {
+      const { deps, tenant } = await depsFor(sim, { rate: 50 });
+      // The second Resource Graph page is sent with a token the simulator rejects (a real 401 from it):
+      // as when a token is revoked mid-run. Every other request goes through untouched.
+      let graphRequests = 0;
+      const httpClient = {
+        sendRequest: (request: Parameters<AuditDeps["arm"]["httpClient"]["sendRequest"]>[0]) => {
+          if (request.url.includes("Microsoft.ResourceGraph") && ++graphRequests === 2) request.headers.set("authorization", "Bearer not-a-token");
+          return deps.arm.httpClient.sendRequest(request);
+        },
+      };
+      const failing: AuditDeps = { ...deps, arm: { ...deps.arm, httpClient } };
+      const attempt = startAudit(failing, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
+      await expect(attempt).rejects.toThrow(/Enumerating identities failed after 1000 identities: .*401/s);
+      expect(graphRequests).toBe(2);
+
+      const runs = [];
+      for await (const run of listRuns(deps.storage, tenant.tenantId)) runs.push(run);
+      expect(runs).toHaveLength(1);
+      expect(runs[0]).toMatchObject({ status: "failed" });
+      expect(JSON.stringify(runs[0])).toMatch(/Enumerating identities failed after 1000 identities/);
+
+      const again = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
+      expect(again.started).toBe(true);
+      if (again.started) expect(again.run.expected).toBe(1100);
+    } finally {
+      await sim.close();
     }
   }, 120_000);
 });
