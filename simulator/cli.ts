@@ -1,7 +1,7 @@
 /**
  * Runs the simulator as a process:
  *
- *   npm run simulator -- --identities 1000 --seed demo [--tenants 2] [--port 8443] [--rate 1] [--unused-share 0.2]
+ *   npm run simulator -- [--identities 100] [--seed uami-audit] [--tenants 2] [--port 8443] [--rate 1] [--unused-share 0.2]
  *
  * When ready it prints exactly one JSON line on stdout,
  * `{"endpoint":"https://127.0.0.1:PORT","caFile":"/abs/path.pem","tenants":[{"tenantId","subscriptions","token"}]}`,
@@ -45,8 +45,8 @@ interface CliOptions {
 function buildProgram(): Command {
   return new Command("simulator")
     .description("Simulated Azure Resource Manager for uami-audit (Resource Graph, identities, listAssociatedResources).")
-    .requiredOption("--identities <n>", "identities per tenant", integer(0, 10_000_000))
-    .requiredOption("--seed <seed>", "seed of the deterministic generation")
+    .option("--identities <n>", "identities per tenant", integer(0, 10_000_000), 100)
+    .option("--seed <seed>", "seed of the deterministic generation: the same seed gives the same tenants", "uami-audit")
     .option("--tenants <n>", "number of tenants (default 1)", integer(1, 1000))
     .option("--port <port>", "port to listen on, 0 for a free one (default 0)", integer(0, 65535))
     .option("--rate <perSecond>", "listAssociatedResources requests per second per tenant (default 1)", number((n) => n > 0, "a positive number"))

@@ -47,9 +47,25 @@ describe("simulator CLI", () => {
     expect(existsSync(info.caFile)).toBe(false);
   });
 
+  it("with no options serves one tenant of 100 identities from the default seed", async () => {
+    const { child, exited } = run([]);
+    const lines = createInterface({ input: child.stdout });
+    const info = JSON.parse(await new Promise<string>((resolve) => lines.once("line", resolve))) as SimulatorInfo;
+    expect(info.tenants).toHaveLength(1);
+    const { readFile } = await import("node:fs/promises");
+    const client = new SimClient(info.endpoint, await readFile(info.caFile, "utf8"), info.tenants[0]!.token);
+    const response = await client.post("/providers/Microsoft.ResourceGraph/resources?api-version=2021-03-01", {
+      body: { query: "resources | where type =~ 'microsoft.managedidentity/userassignedidentities' | count" },
+    });
+    client.close();
+    expect(response.body.data[0].Count).toBe(100);
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+  });
+
   it("exits 2 with a message for bad options", async () => {
     const cases: [string[], RegExp][] = [
-      [["--seed", "x"], /--identities/],
+      [["--tenants", "0"], /--tenants/],
       [["--identities", "abc", "--seed", "x"], /identities/],
       [["--identities", "5", "--seed", "x", "--unused-share", "2"], /unused-share/],
       [["--identities", "5", "--seed", "x", "--rate", "0"], /rate/],
