@@ -9,6 +9,7 @@ import { fileURLToPath } from "node:url";
 import type { RunningSimulator } from "../simulator/index.js";
 import { createAuditDeps } from "../src/audit/createAuditDeps.js";
 import { startAudit } from "../src/audit/startAudit.js";
+import { defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import { getRun } from "../src/store/runs.js";
 import type { StorageAccount } from "../src/storage/storageAccount.js";
@@ -18,7 +19,8 @@ import { requestRate } from "./requestRate.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
 
 const RATE = 2;
-const SAFETY_MS = 50;
+/** The app's default margin at this rate (UAMI_RATE_SAFETY_MS unset): 25 ms at 2/s. */
+const SAFETY_MS = defaultSafetyMs(RATE);
 /** About 12 s of requests at 2/s: one listAssociatedResources page per identity (10 associations stored). */
 const IDENTITIES = 24;
 const WORKER_COUNTS = [1, 2, 4];

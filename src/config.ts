@@ -19,8 +19,8 @@ export interface AppConfig {
   auditSchedule: string;
   reportSchedule: string;
   ratePerSecond: number;
-  /** Milliseconds added between slots so clock skew and network jitter never push two requests into one window. */
-  rateSafetyMs: number;
+  /** Milliseconds added between slots so clock skew and network jitter never push two requests into one window; unset: the limiter's default for the rate. */
+  rateSafetyMs?: number;
   /** How many associated resources to store per identity: the portal's delete dialog shows 10. */
   associationsToStore: number;
   gracePeriodDays: number;
@@ -68,7 +68,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: "UAMI_AUDIT_SCHEDULE", default: "0 0 2 * * *", description: "NCRONTAB schedule of the `startAudit` timer (nightly at 02:00 UTC)." },
   { name: "UAMI_REPORT_SCHEDULE", default: "0 0 6 * * *", description: "NCRONTAB schedule of the `nightlyReport` timer (a backstop: reports are also built when a run completes)." },
   { name: "UAMI_RATE_LIMIT_PER_SECOND", default: "1", description: "listAssociatedResources requests per second for the tenant, across every instance (Azure's limit is 1)." },
-  { name: "UAMI_RATE_SAFETY_MS", default: "50", description: "Extra milliseconds between rate-limit slots, absorbing clock skew and network jitter." },
+  { name: "UAMI_RATE_SAFETY_MS", default: "50 at 1/s; 5% of the interval at faster rates", description: "Extra milliseconds between rate-limit slots, absorbing clock skew and network jitter." },
   { name: "UAMI_MAX_SLOT_WAIT_MS", default: "20000", description: "A worker that would wait longer for its slot re-enqueues the message with that delay instead." },
   { name: "UAMI_ASSOCIATIONS_TO_STORE", default: "10", description: "Associated resources stored per identity (the portal's delete dialog shows 10); `all` pages to the end at the rate limit." },
   { name: "UAMI_GRACE_PERIOD_DAYS", default: "7", description: "Identities younger than this are `recent`, not `unused`." },
@@ -123,6 +123,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     }
     return n;
   };
+  const optionalNumber = (name: string, min: number, max: number): number | undefined =>
+    text(name) === undefined ? undefined : number(name, Number.NaN, min, max);
   const bool = (name: string, fallback: boolean): boolean => {
     const raw = text(name)?.toLowerCase();
     if (raw === undefined) return fallback;
@@ -178,7 +180,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     auditSchedule: text("UAMI_AUDIT_SCHEDULE") ?? "0 0 2 * * *",
     reportSchedule: text("UAMI_REPORT_SCHEDULE") ?? "0 0 6 * * *",
     ratePerSecond: number("UAMI_RATE_LIMIT_PER_SECOND", 1, 0.01, 1000, false),
-    rateSafetyMs: number("UAMI_RATE_SAFETY_MS", 50, 0, 10_000),
+    rateSafetyMs: optionalNumber("UAMI_RATE_SAFETY_MS", 0, 10_000),
     maxSlotWaitMs: number("UAMI_MAX_SLOT_WAIT_MS", 20_000, 0, 600_000),
     associationsToStore,
     gracePeriodDays: number("UAMI_GRACE_PERIOD_DAYS", 7, 0, 3650),

@@ -40,6 +40,10 @@ describe("settings", () => {
       scope: { subscriptions: [], managementGroups: [] },
       mail: { transport: "none", to: [], alwaysSend: false },
     });
+    // Unset: the limiter picks the margin for the rate (see tenantRateLimiter's defaultSafetyMs).
+    expect(config.rateSafetyMs).toBeUndefined();
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_RATE_SAFETY_MS: "0" }).rateSafetyMs).toBe(0);
+    expect(() => loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_RATE_SAFETY_MS: "-5" })).toThrow(/UAMI_RATE_SAFETY_MS must be an integer from 0/);
   });
 
   it("collects every problem into one clear error and never echoes a secret", () => {

@@ -183,11 +183,11 @@ export function buildProgram(): Command {
   armOptions(program.command("worker").description("one more queue worker for a run in progress (needs --storage)"))
     .requiredOption("--run <runId>", "stop when this run is complete or failed")
     .option("--workers <k>", "concurrent invocations in this process", positiveInteger("--workers"), 1)
-    .option("--rate-safety-ms <ms>", "extra milliseconds between rate-limit slots", (v: string) => {
+    .option("--rate-safety-ms <ms>", "extra milliseconds between rate-limit slots (default: 50 at 1/s, 5% of the interval at faster rates)", (v: string) => {
       const n = Number(v);
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--rate-safety-ms must be a whole number >= 0");
       return n;
-    }, 50)
+    })
     .option("--lease-seconds <s>", "how long a fetched message stays invisible (renewed while it runs)", positiveInteger("--lease-seconds"), 30)
     .action(async (opts) => {
       if (!opts.storage) throw new UsageError("worker needs --storage: it joins a run stored there");

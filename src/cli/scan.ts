@@ -47,7 +47,7 @@ export async function cliAuditDeps(
 ): Promise<AuditDeps> {
   const deps = createAuditDeps({
     arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
-    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs ?? 50, maxSlotWaitMs: 20_000 },
+    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs, maxSlotWaitMs: 20_000 },
     storageAccount,
     storagePrefix: options.storagePrefix,
     ...extra,

@@ -10,7 +10,8 @@
  * the app scales out. `p-throttle` could only pace one process.
  *
  * interval = 1000 / ratePerSecond + safetyMs: the margin absorbs clock skew between instances and the
- * jitter between "timer fired" and "request reached Azure".
+ * jitter between "timer fired" and "request reached Azure". Its default, 50 ms at 1 request/s, is 5% of
+ * the interval at faster rates, so the limiter's own ceiling stays at 95% of any rate.
  *
  * A 429 (someone else in the tenant used the budget, or Azure counts differently) pushes nextSlotAt past
  * the Retry-After for everyone: no instance retries faster than Azure asked.
@@ -19,7 +20,7 @@ import type { TableClient } from "@azure/data-tables";
 
 export interface TenantRateLimiterOptions {
   ratePerSecond: number;
-  /** Extra milliseconds between slots. Default 50. */
+  /** Extra milliseconds between slots. Default `defaultSafetyMs(ratePerSecond)`. */
   safetyMs?: number;
   /** A reservation further away than this is not taken: the caller defers the work instead. Default 20 s. */
   maxWaitMs?: number;
@@ -36,6 +37,11 @@ interface SlotRow {
   rowKey: string;
   nextSlotAt: number;
   etag?: string;
+}
+
+/** 50 ms at 1 request/s or slower; 5% of the interval above (25 ms at 2/s, 10 ms at 5/s). */
+export function defaultSafetyMs(ratePerSecond: number): number {
+  return 50 * Math.min(1, 1 / ratePerSecond);
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -57,7 +63,7 @@ export class TenantRateLimiter {
     if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond)) {
       throw new TypeError(`ratePerSecond must be a positive number, got ${options.ratePerSecond}`);
     }
-    const safety = options.safetyMs ?? 50;
+    const safety = options.safetyMs ?? defaultSafetyMs(options.ratePerSecond);
     if (!(safety >= 0)) throw new TypeError(`safetyMs must be >= 0, got ${safety}`);
     this.intervalMs = 1000 / options.ratePerSecond + safety;
     this.lateToleranceMs = Math.max(safety, 5);

@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 import { startAudit } from "../../src/audit/startAudit.js";
+import { defaultSafetyMs } from "../../src/limiter/tenantRateLimiter.js";
 import { getRun } from "../../src/store/runs.js";
 import { depsFor, drainUntilFinished, exited, identityRows, rateStats, spawnWorker } from "../helpers/pipeline.js";
 
 const WHOLE_TENANT = { subscriptions: [], managementGroups: [] };
 const RATE = 2;
-const SAFETY_MS = 40;
+/** What the app uses at this rate when UAMI_RATE_SAFETY_MS is unset: 25 ms, a 95% ceiling. */
+const SAFETY_MS = defaultSafetyMs(RATE);
 
 describe("the global per-tenant rate limit, across separate worker processes", () => {
   let sim: RunningSimulator;

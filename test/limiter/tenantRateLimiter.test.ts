@@ -59,6 +59,16 @@ describe("TenantRateLimiter (Table Storage slot schedule, against Azurite)", () 
     expect(second.granted && second.waitedMs).toBe(600);
   });
 
+  it("by default keeps a 50 ms margin at 1/s or slower and 5% of the interval above, so its ceiling is 95% of any rate", () => {
+    const interval = (ratePerSecond: number, safetyMs?: number) => new TenantRateLimiter({} as never, { ratePerSecond, safetyMs }).intervalMs;
+    expect(interval(1)).toBe(1050);
+    expect(interval(0.5)).toBe(2050);
+    expect(interval(2)).toBe(525);
+    expect(interval(10)).toBe(105);
+    expect(interval(2, 0)).toBe(500);
+    expect(interval(2, 40)).toBe(540);
+  });
+
   it("validates its options with a TypeError naming the option", () => {
     expect(() => new TenantRateLimiter({} as never, { ratePerSecond: 0 })).toThrow(/ratePerSecond/);
     expect(() => new TenantRateLimiter({} as never, { ratePerSecond: 1, safetyMs: -1 })).toThrow(/safetyMs/);
