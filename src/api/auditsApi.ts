@@ -19,7 +19,6 @@ export interface ApiContext {
   deps: AuditDeps;
   tenantId: string;
   defaultScope: AuditScope;
-  ratePerSecond: number;
   findings: FindingsSettings;
 }
 
@@ -56,11 +55,11 @@ export function startAuditRequest(ctx: ApiContext, bodyText: string): Promise<Ap
   });
 }
 
-export function runStatusBody(run: AuditRun, ratePerSecond: number, now = Date.now()) {
+export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.now()) {
   const accounted = run.checked + run.deleted + run.failed;
   const pending = run.status === "enumerating" ? null : Math.max(0, run.expected - accounted);
-  // At least one listAssociatedResources request per pending identity, at the tenant's rate.
-  const etaSeconds = pending === null ? null : run.status === "complete" || run.status === "failed" ? 0 : Math.ceil(pending / ratePerSecond);
+  // At least one listAssociatedResources request per pending identity, one per slot of the tenant's limiter.
+  const etaSeconds = pending === null ? null : run.status === "complete" || run.status === "failed" ? 0 : Math.ceil((pending * slotIntervalMs) / 1000);
   return {
     runId: run.runId,
     tenantId: run.tenantId,
@@ -90,7 +89,7 @@ async function existingRun(ctx: ApiContext, rawRunId: string | undefined): Promi
 
 /** `GET /api/audits/{runId}`. */
 export function getAuditRequest(ctx: ApiContext, runId: string | undefined): Promise<ApiResponse> {
-  return answer(async () => ({ status: 200, json: runStatusBody(await existingRun(ctx, runId), ctx.ratePerSecond) }));
+  return answer(async () => ({ status: 200, json: runStatusBody(await existingRun(ctx, runId), ctx.deps.limiter.intervalMs) }));
 }
 
 async function reportResponse(ctx: ApiContext, run: AuditRun, formatParam: string | null): Promise<ApiResponse> {

@@ -69,7 +69,6 @@ export function apiContext(runtime: AppRuntime, context: InvocationContext): Api
     deps: withInvocationLog(runtime.deps, context),
     tenantId: config.tenantId,
     defaultScope: config.scope,
-    ratePerSecond: config.ratePerSecond,
     findings: findingsSettings(config),
   };
 }
