@@ -44,6 +44,9 @@ export function defaultSafetyMs(ratePerSecond: number): number {
   return 50 * Math.min(1, 1 / ratePerSecond);
 }
 
+/** Slots one acquire may miss by waking up late before it gives up. */
+const MAX_MISSED_SLOTS = 8;
+
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function statusOf(error: unknown): number | undefined {
@@ -113,12 +116,14 @@ export class TenantRateLimiter {
   /**
    * Reserves a slot and waits for it. A worker that wakes up later than its slot by more than the safety
    * margin (its process was stalled) gives the slot up and reserves another: sending late would leave less
-   * than one interval before the next worker's on-time request. It keeps trying for up to `maxWaitMs`, so
-   * a busy process delays its request rather than failing a check that is half-way through its pages.
+   * than one interval before the next worker's on-time request. It tries again (a check half-way through
+   * its pages should not start over for one GC pause), but each slot it misses is lost to every worker of
+   * the tenant, so a process that keeps stalling stops after MAX_MISSED_SLOTS or `maxWaitMs` and the
+   * message goes back to the queue, for a healthier instance.
    */
   async acquire(tenantId: string): Promise<SlotGrant> {
     const started = this.now();
-    for (let attempt = 0; attempt < 1000; attempt++) {
+    for (let attempt = 0; attempt < MAX_MISSED_SLOTS; attempt++) {
       const grant = await this.reserve(tenantId);
       if (!grant.granted) return grant;
       const waitMs = Math.max(0, grant.slotAt - this.now());
