@@ -4,8 +4,8 @@
  * injection, rate limiting and the request log.
  *
  * Order of checks for an identity operation, front door first:
- *   bearer token (401) -> api-version (400) -> subscription (404 SubscriptionNotFound, 403 for another
- *   tenant's) -> resource group (404 ResourceGroupNotFound) -> [resource provider] forced 429s ->
+ *   bearer token (401) -> api-version (400) -> subscription (404 SubscriptionNotFound, 401
+ *   InvalidAuthenticationTokenTenant for another tenant's) -> resource group (404 ResourceGroupNotFound) -> [resource provider] forced 429s ->
  *   per-tenant rate limit (listAssociatedResources) -> injected faults -> per-identity failure ->
  *   5,000-subscription limit -> identity exists (404 ResourceNotFound) -> query options (400) -> 200.
  */
@@ -15,7 +15,7 @@ import { createServer, type Server } from "node:https";
 import { checkBearer, type TokenOwner } from "./auth.js";
 import { associationsOf } from "./associatedResources.js";
 import {
-  authorizationFailed,
+  wrongIssuer,
   cloudError,
   compactTimestamp,
   errorForStatus,
@@ -323,15 +323,7 @@ export class ArmServer {
     if (typeof apiVersion !== "string") return reply(apiVersion);
     if (!owner) return reply(subscriptionNotFound(path.subscriptionId));
     const subscription: SubscriptionRecord = owner.subscription;
-    const action =
-      operation === "listAssociatedResources"
-        ? "Microsoft.ManagedIdentity/userAssignedIdentities/listAssociatedResources/action"
-        : operation === "listFederatedCredentials"
-          ? "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read"
-          : "Microsoft.ManagedIdentity/userAssignedIdentities/read";
-    if (owner.tenant !== caller.tenant) {
-      return reply(authorizationFailed(caller.owner.objectId, action, `/subscriptions/${path.subscriptionId}/resourceGroups/${path.resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${path.name}`));
-    }
+    if (owner.tenant !== caller.tenant) return reply(wrongIssuer(caller.tenant.tenantId, owner.tenant.tenantId));
     const tenant = caller.tenant;
     const headers = { "x-ms-ratelimit-remaining-subscription-reads": String(this.deps.reads.take(subscription.subscriptionId, ctx.receivedAt)) };
     const withHeaders = (r: Reply): Reply => ({ ...r, headers: { ...headers, ...r.headers } });
@@ -396,8 +388,7 @@ export class ArmServer {
     const owner = this.deps.state.subscription(path.subscriptionId);
     if (!IDENTITY_API_VERSIONS.includes(apiVersion)) return noRegisteredProvider(apiVersion, "userAssignedIdentities", IDENTITY_API_VERSIONS, owner?.subscription.locations[0]);
     if (!owner) return subscriptionNotFound(path.subscriptionId);
-    const scope = `/subscriptions/${path.subscriptionId}${path.resourceGroup === undefined ? "" : `/resourceGroups/${path.resourceGroup}`}`;
-    if (owner.tenant !== caller.tenant) return authorizationFailed(caller.owner.objectId, "Microsoft.ManagedIdentity/userAssignedIdentities/read", scope);
+    if (owner.tenant !== caller.tenant) return wrongIssuer(caller.tenant.tenantId, owner.tenant.tenantId);
     const headers = { "x-ms-ratelimit-remaining-subscription-reads": String(this.deps.reads.take(owner.subscription.subscriptionId, ctx.receivedAt)) };
     const group = path.resourceGroup?.toLowerCase();
     if (group !== undefined && !owner.subscription.resourceGroupByKey.has(group)) return { ...resourceGroupNotFound(path.resourceGroup ?? ""), headers };

@@ -97,16 +97,28 @@ export function subscriptionNotFound(subscriptionId: string): Reply {
 }
 
 /**
- * A token of one simulated tenant used on another tenant's subscription. The simulator answers like
- * ARM's RBAC check (403 AuthorizationFailed) rather than ARM's token-issuer check, see README.
+ * A token of one tenant used on a subscription of another: ARM checks the token's issuer against the
+ * subscription's tenant before any RBAC check, and answers 401 InvalidAuthenticationTokenTenant (message
+ * as Azure writes it, seen in many public reports).
  */
-export function authorizationFailed(objectId: string, action: string, scope: string): Reply {
-  return cloudError(
-    403,
-    "AuthorizationFailed",
-    `The client '${objectId}' with object id '${objectId}' does not have authorization to perform action '${action}' over scope '${scope}' ` +
-      "or the scope is invalid. If access was recently granted, please refresh your credentials.",
-  );
+export function wrongIssuer(tokenTenantId: string, subscriptionTenantId: string): Reply {
+  return {
+    status: 401,
+    headers: {
+      "www-authenticate": `Bearer authorization_uri="https://login.windows.net/${subscriptionTenantId}", error="invalid_token", error_description="The access token is from the wrong issuer."`,
+    },
+    body: {
+      error: {
+        code: "InvalidAuthenticationTokenTenant",
+        message:
+          `The access token is from the wrong issuer 'https://sts.windows.net/${tokenTenantId}/'. It must match the tenant ` +
+          `'https://sts.windows.net/${subscriptionTenantId}/' associated with this subscription. Please use the authority (URL) ` +
+          `'https://login.windows.net/${subscriptionTenantId}' to get the token. Note, if the subscription is transferred to another ` +
+          "tenant there is no impact to the services, but information about new tenant could take time to propagate (up to an hour). " +
+          "If you just transferred your subscription and see this error message, please try back later.",
+      },
+    },
+  };
 }
 
 export function pathNotFound(url: string): Reply {

@@ -150,13 +150,16 @@ describe("authentication and tenant isolation", () => {
     }
   });
 
-  it("answers 403 AuthorizationFailed when a token reaches another tenant's subscription", async () => {
+  it("answers 401 InvalidAuthenticationTokenTenant (the wrong issuer) when a token reaches another tenant's subscription", async () => {
     const foreign = sim.truth.tenants[1]!.identities[0]!;
+    const [mine, theirs] = [sim.tenants[0]!.tenantId, sim.tenants[1]!.tenantId];
     const response = await client.get(`${pathOf(foreign)}?api-version=${GET_API}`);
-    expect(response.status).toBe(403);
-    expect(response.body.error.code).toBe("AuthorizationFailed");
+    expect(response.status).toBe(401);
+    expect(response.body.error.code).toBe("InvalidAuthenticationTokenTenant");
+    expect(response.body.error.message).toContain(`The access token is from the wrong issuer 'https://sts.windows.net/${mine}/'. It must match the tenant 'https://sts.windows.net/${theirs}/'`);
+    expect(response.headers["www-authenticate"]).toContain(`authorization_uri="https://login.windows.net/${theirs}"`);
     const list = await client.post(`${pathOf(foreign)}/listAssociatedResources?api-version=2022-01-31-preview`);
-    expect(list.status).toBe(403);
+    expect(list.status).toBe(401);
     const own = await clientFor(sim, 1).get(`${pathOf(foreign)}?api-version=${GET_API}`);
     expect(own.status).toBe(200);
   });
