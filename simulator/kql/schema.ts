@@ -39,4 +39,5 @@ const RESOURCE_COLUMNS: readonly SchemaColumn[] = [
 export const ARG_TABLE_SCHEMAS: Readonly<Record<string, readonly SchemaColumn[]>> = {
   resources: RESOURCE_COLUMNS,
   authorizationresources: RESOURCE_COLUMNS,
+  resourcecontainers: RESOURCE_COLUMNS,
 };

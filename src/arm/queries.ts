@@ -38,6 +38,16 @@ export function roleDefinitionsQuery(): string {
   ].join("\n");
 }
 
+/** The subscriptions in scope with their display names (reports name subscriptions, not just ids). */
+export function subscriptionNamesQuery(): string {
+  return [
+    "resourcecontainers",
+    "| where type =~ 'microsoft.resources/subscriptions'",
+    "| project id, subscriptionId, name",
+    "| order by id asc",
+  ].join("\n");
+}
+
 export interface NamedQuery {
   name: string;
   text: string;
@@ -49,6 +59,7 @@ export function namedQueries(): NamedQuery[] {
     { name: "identityInventory", text: identityInventoryQuery() },
     { name: "roleAssignments", text: roleAssignmentsQuery() },
     { name: "roleDefinitions", text: roleDefinitionsQuery() },
+    { name: "subscriptionNames", text: subscriptionNamesQuery() },
   ];
 }
 

@@ -34,7 +34,7 @@ import {
   type ResponseContext,
 } from "./errors.js";
 import { asObject, optionalString, parseTags, requireString, show, type JsonObject } from "./bodyFields.js";
-import { identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery } from "./queries.js";
+import { identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery, subscriptionNamesQuery } from "./queries.js";
 import { resourceIdKey } from "./resourceId.js";
 
 const OPERATION = "queryResourceGraph";
@@ -468,7 +468,7 @@ export async function* queryResourceGraph(
 // ---------------------------------------------------------------------------------------------------
 
 export interface InvalidRow {
-  query: "identityInventory" | "roleAssignments" | "roleDefinitions";
+  query: "identityInventory" | "roleAssignments" | "roleDefinitions" | "subscriptionNames";
   row: Record<string, unknown>;
   reason: string;
 }
@@ -650,4 +650,21 @@ export async function listRoleAssignments(
     }
   }
   return assignments;
+}
+
+/** Display names of the subscriptions in scope, by lower-cased subscription id. */
+export async function listSubscriptionNames(conn: ArmConnection, scope: AuditScope, options: TypedQueryOptions = {}): Promise<Map<string, string>> {
+  const ctx: ResponseContext = { operation: "listSubscriptionNames" };
+  const names = new Map<string, string>();
+  for await (const rows of queryResourceGraph(conn, subscriptionNamesQuery(), scope, options)) {
+    for (const row of rows) {
+      try {
+        const where = rowWhere(row);
+        names.set(requireString(ctx, row, "subscriptionId", where).toLowerCase(), requireString(ctx, row, "name", where));
+      } catch (e) {
+        rowError("subscriptionNames", row, e, options);
+      }
+    }
+  }
+  return names;
 }

@@ -4,7 +4,7 @@
  * message was lost; an email is sent at most once per run unless sending failed.
  */
 import { odata, type TransactionAction } from "@azure/data-tables";
-import { listRoleAssignments } from "../arm/index.js";
+import { listRoleAssignments, listSubscriptionNames } from "../arm/index.js";
 import type { RoleAssignment } from "../arm/types.js";
 import type { HistoryEntry } from "../findings/history.js";
 import { verdictFor, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
@@ -155,6 +155,19 @@ export async function readStoredReport(storage: AuditStorage, runId: string): Pr
   }
 }
 
+/**
+ * Subscription display names for the report. Cosmetic: when Resource Graph fails, the report is built with
+ * the names seen on associated resources (and ids elsewhere) rather than not at all.
+ */
+async function subscriptionNamesFor(deps: AuditDeps, run: AuditRun): Promise<Map<string, string>> {
+  try {
+    return await listSubscriptionNames(deps.arm, run.scope, { onInvalidRow: () => undefined });
+  } catch (error) {
+    deps.log.warn(`Subscription names for run ${run.runId} could not be read; the report shows ids: ${(error as Error).message}`, { runId: run.runId });
+    return new Map();
+  }
+}
+
 /** Builds (or rebuilds) the report of a completed run from storage, stores it and its verdicts. */
 export async function buildRunReport(deps: AuditDeps, runId: string, settings: FindingsSettings): Promise<AuditReport> {
   const run = await getRun(deps.storage, runId);
@@ -162,6 +175,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
   if (run.status !== "complete") throw new Error(`Run ${runId} is ${run.status}, not complete: no report yet`);
   const identities = await allIdentities(deps.storage, runId);
   const roleAssignments = await roleAssignmentsFor(deps, run, identities);
+  const subscriptionNames = await subscriptionNamesFor(deps, run);
   const previous = await previousComparableRun(deps.storage, run);
   const { history, previousRunVerdicts } = await historyFor(deps.storage, run, identities, previous, settings);
   const report = buildReport({
@@ -172,6 +186,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
     previousRunVerdicts,
     options: verdictOptions(settings, run.finishedAt ?? run.startedAt),
     portalBaseUrl: settings.portalBaseUrl,
+    subscriptionNames,
   });
   await storeVerdicts(deps.storage, report);
   await storeReport(deps.storage, report);

@@ -136,6 +136,8 @@ export interface BuildReportInput {
   options: VerdictOptions;
   /** Default https://portal.azure.com. */
   portalBaseUrl?: string;
+  /** Subscription display names by lower-cased id (Resource Graph); names seen on associations fill the gaps. */
+  subscriptionNames?: ReadonlyMap<string, string>;
 }
 
 const SCOPE_ORDER: Record<ScopeLevel, number> = {
@@ -152,7 +154,7 @@ export function buildReport(input: BuildReportInput): AuditReport {
   assertVerdictOptions(options);
   const portalBaseUrl = normalizePortalBaseUrl(input.portalBaseUrl ?? DEFAULT_PORTAL_BASE_URL);
   const byPrincipal = assignmentsByPrincipal(input.roleAssignments);
-  const subscriptionNames = subscriptionNamesFrom(input.identities);
+  const subscriptionNames = new Map([...subscriptionNamesFrom(input.identities), ...(input.subscriptionNames ?? [])]);
 
   const findings = input.identities.map((identity) =>
     findingFor(identity, {
@@ -337,8 +339,8 @@ function countByVerdict(findings: IdentityFinding[]): Record<Verdict, number> {
 }
 
 /**
- * Azure names a subscription only next to the associated resources that live in it. Taken in resource id
- * order, so a subscription renamed mid-run gets the same name whatever the order of the input.
+ * Associated resources carry their subscription's name: the fallback when Resource Graph did not name a
+ * subscription (it failed, or the scope did not reach it). Taken in resource id order, so a subscription renamed mid-run gets the same name whatever the order of the input.
  */
 function subscriptionNamesFrom(identities: IdentityResult[]): Map<string, string> {
   const associations = identities

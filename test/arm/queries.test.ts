@@ -7,7 +7,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { allQueries, identityInventoryQuery, namedQueries, roleAssignmentsQuery, roleDefinitionsQuery } from "../../src/arm/index.js";
+import { allQueries, identityInventoryQuery, namedQueries, roleAssignmentsQuery, roleDefinitionsQuery, subscriptionNamesQuery } from "../../src/arm/index.js";
 
 /** The little of Kusto.Language's surface this test uses. */
 interface KustoDiagnostic {
@@ -47,7 +47,7 @@ function loadKusto(): KustoGlobal {
 const Kusto = loadKusto();
 
 /**
- * Resource Graph's `resources` and `authorizationresources` columns (learn.microsoft.com, Resource Graph
+ * Resource Graph's `resources`, `authorizationresources` and `resourcecontainers` columns (learn.microsoft.com, Resource Graph
  * "Understanding the query language": id, name, type, tenantId, kind, location, resourceGroup,
  * subscriptionId, managedBy, sku, plan, properties, tags, identity, zones, extendedLocation).
  * `kind` is a keyword, hence quoted.
@@ -61,6 +61,7 @@ const argGlobals = Kusto.Language.GlobalState.Default.WithDatabase(
   new Kusto.Language.Symbols.DatabaseSymbol.ctor("resourcegraph", [
     new Kusto.Language.Symbols.TableSymbol.$ctor7("resources", ARG_COLUMNS, null),
     new Kusto.Language.Symbols.TableSymbol.$ctor7("authorizationresources", ARG_COLUMNS, null),
+    new Kusto.Language.Symbols.TableSymbol.$ctor7("resourcecontainers", ARG_COLUMNS, null),
   ]),
 );
 
@@ -78,8 +79,8 @@ const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode
 const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, argGlobals));
 
 describe("the queries sent to Resource Graph", () => {
-  it("lists the three queries", () => {
-    expect(namedQueries().map((q) => q.name)).toEqual(["identityInventory", "roleAssignments", "roleDefinitions"]);
+  it("lists the four queries", () => {
+    expect(namedQueries().map((q) => q.name)).toEqual(["identityInventory", "roleAssignments", "roleDefinitions", "subscriptionNames"]);
     expect(allQueries()).toEqual(namedQueries().map((q) => q.text));
   });
 
@@ -106,6 +107,7 @@ describe("the queries sent to Resource Graph", () => {
     expect(roleDefinitionsQuery()).toBe(
       "authorizationresources\n| where type =~ 'microsoft.authorization/roledefinitions'\n| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions\n| order by id asc",
     );
+    expect(subscriptionNamesQuery()).toBe("resourcecontainers\n| where type =~ 'microsoft.resources/subscriptions'\n| project id, subscriptionId, name\n| order by id asc");
   });
 });
 

@@ -11,6 +11,7 @@ import {
   listFederatedCredentials,
   listIdentities,
   listRoleAssignments,
+  listSubscriptionNames,
   resourceIdKey,
   sameResourceId,
   type ArmConnection,
@@ -110,6 +111,12 @@ describe("client against the simulator", () => {
       const credentials = await listFederatedCredentials(conn, identity.id);
       expect(credentials.map((c) => c.name).sort()).toEqual(sim.truth.federatedCredentialsOf(identity.id).map((c) => c.name).sort());
     }
+  });
+
+  it("names every subscription of the tenant through Resource Graph", async () => {
+    const names = await listSubscriptionNames(conn, TENANT_SCOPE);
+    const truth = sim.truth.tenants[0]!.subscriptions;
+    expect(names).toEqual(new Map(truth.map((s) => [s.subscriptionId.toLowerCase(), s.displayName])));
   });
 
   it("finds the identities' role assignments with their role names", async () => {

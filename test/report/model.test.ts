@@ -74,6 +74,17 @@ describe("buildReport", () => {
     ]);
   });
 
+  it("prefers Resource Graph's subscription names, and keeps the associations' where it gave none", () => {
+    const named = buildReport({ ...reportInput(), subscriptionNames: new Map([[OTHER_SUBSCRIPTION_ID.toLowerCase(), "Fabrikam Dev"]]) });
+    expect(named.run.subscriptions.map((s) => [s.subscriptionId, s.subscriptionName])).toEqual([
+      [SUBSCRIPTION_ID, "Contoso <Prod> & Co"],
+      [OTHER_SUBSCRIPTION_ID, "Fabrikam Dev"],
+    ]);
+    expect(allFindings(named).find((f) => f.subscriptionId === OTHER_SUBSCRIPTION_ID)?.subscriptionName).toBe("Fabrikam Dev");
+    const renamed = buildReport({ ...reportInput(), subscriptionNames: new Map([[SUBSCRIPTION_ID.toLowerCase(), "Contoso Production"]]) });
+    expect(renamed.run.subscriptions[0]!.subscriptionName).toBe("Contoso Production");
+  });
+
   it("ranks unused identities by risk, then name", () => {
     expect(report.unused.map((finding) => [finding.name, finding.risk.level])).toEqual([
       ["id-owner-sub", "critical"],
