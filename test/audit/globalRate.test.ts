@@ -9,6 +9,7 @@ const WHOLE_TENANT = { subscriptions: [], managementGroups: [] };
 const RATE = 2;
 /** What the app uses at this rate when UAMI_RATE_SAFETY_MS is unset: 25 ms, a 95% ceiling. */
 const SAFETY_MS = defaultSafetyMs(RATE);
+const IN_PROCESS_SAFETY_MS = defaultSafetyMs(1);
 
 describe("the global per-tenant rate limit, across separate worker processes", () => {
   let sim: RunningSimulator;
@@ -42,8 +43,10 @@ describe("the global per-tenant rate limit, across separate worker processes", (
   }, 120_000);
 
   it("two tenants audited in parallel, sharing one limiter table, each get their own budget", async () => {
-    const a = await depsFor(sim, { rate: RATE, safetyMs: SAFETY_MS, tenant: 1 });
-    const b = await depsFor(sim, { rate: RATE, safetyMs: SAFETY_MS, tenant: 2 });
+    // Both tenants' workers run in this process, beside the simulator: one event loop stamps the
+    // arrivals and sends the requests, so its stalls show as jitter. The 1/s default margin covers it.
+    const a = await depsFor(sim, { rate: RATE, safetyMs: IN_PROCESS_SAFETY_MS, tenant: 1 });
+    const b = await depsFor(sim, { rate: RATE, safetyMs: IN_PROCESS_SAFETY_MS, tenant: 2 });
     // One function app per tenant, but the same storage account: the limiter rows share one table.
     const bDeps = { ...b.deps, limiter: a.deps.limiter };
     const [runA, runB] = await Promise.all([
@@ -64,8 +67,8 @@ describe("the global per-tenant rate limit, across separate worker processes", (
       const stats = rateStats(entries.map((e) => e.at));
       expect(stats.count).toBe(36);
       expect(stats.maxInWindow).toBeLessThanOrEqual(RATE);
-      // Both tenants progress at full speed at the same time: neither waits for the other's budget.
-      expect(stats.perSecond).toBeGreaterThanOrEqual(0.9 * RATE);
+      // Both progress at (nearly) full speed at the same time: a shared budget would hold each to R/2.
+      expect(stats.perSecond).toBeGreaterThanOrEqual(0.8 * RATE);
     }
   }, 120_000);
 });
