@@ -1,8 +1,9 @@
 /**
- * The exact queries uami-audit sends to Azure Resource Graph, run over rows shaped like ARG's (ids in
+ * The exact queries uami-audit sends to Azure Resource Graph (imported from src/arm/queries.ts), run over rows shaped like ARG's (ids in
  * ARM's mixed case, lower-case `type` for authorization resources, role definitions at tenant scope).
  */
 import { describe, expect, it } from "vitest";
+import { identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery, subscriptionNamesQuery } from "../../src/arm/queries.js";
 import { compileKql, runKql, type KqlRow } from "./index.js";
 
 const SUB_A = "00000000-0000-0000-0000-00000000000a";
@@ -83,20 +84,11 @@ const AUTHORIZATION: KqlRow[] = [
 
 const TABLES = { resources: RESOURCES, authorizationresources: AUTHORIZATION };
 
-const IDENTITIES_QUERY = `resources
-| where type =~ 'microsoft.managedidentity/userassignedidentities'
-| project id, name, subscriptionId, resourceGroup, location, tenantId, principalId = tostring(properties.principalId), clientId = tostring(properties.clientId), tags
-| order by id asc`;
-
-const ROLE_ASSIGNMENTS_QUERY = `authorizationresources
-| where type =~ 'microsoft.authorization/roleassignments'
-| project id, principalId = tostring(properties.principalId), roleDefinitionId = tolower(tostring(properties.roleDefinitionId)), scope = tostring(properties.scope)
-| order by id asc`;
-
-const ROLE_DEFINITIONS_QUERY = `authorizationresources
-| where type =~ 'microsoft.authorization/roledefinitions'
-| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions
-| order by id asc`;
+// The app's own builders, so these tests follow any change to what it sends.
+const IDENTITIES_QUERY = identityInventoryQuery();
+const ROLE_ASSIGNMENTS_QUERY = roleAssignmentsQuery();
+const ROLE_DEFINITIONS_QUERY = roleDefinitionsQuery();
+const SUBSCRIPTION_NAMES_QUERY = subscriptionNamesQuery();
 
 describe("the queries uami-audit sends", () => {
   it("lists user-assigned identities with their principal and client ids, ordered by id", () => {
@@ -168,24 +160,37 @@ describe("the queries uami-audit sends", () => {
     ]);
   });
 
-  it("accepts the subscription filter the app appends, case-insensitively", () => {
+  it("accepts a subscription filter after the inventory query, case-insensitively", () => {
     const query = `${IDENTITIES_QUERY.replace("\n| order by id asc", "")}
 | where subscriptionId in~ ('${SUB_A.toUpperCase()}')
 | order by id asc`;
     expect(runKql(query, TABLES).rows.map((r) => r.name)).toEqual(["id-api", "id-etl"]);
   });
 
-  it("accepts an isnotempty() filter the app appends", () => {
+  it("accepts an isnotempty() filter after the role-assignment query", () => {
     const query = `${ROLE_ASSIGNMENTS_QUERY}\n| where isnotempty(principalId)`;
     const rows = [...AUTHORIZATION, { id: "/x/ra-0", type: "Microsoft.Authorization/roleAssignments", properties: {} }];
     expect(runKql(query, { authorizationresources: rows }).rows.map((r) => r.principalId)).toEqual(["p-web", "p-etl"]);
   });
 
+  it("names the subscriptions from resourcecontainers, leaving resource groups out", () => {
+    const containers = [
+      { id: `/subscriptions/${SUB_B}`, name: "Contoso Dev", type: "microsoft.resources/subscriptions", subscriptionId: SUB_B },
+      { id: `/subscriptions/${SUB_A}/resourceGroups/rg-app`, name: "rg-app", type: "microsoft.resources/subscriptions/resourcegroups", subscriptionId: SUB_A },
+      { id: `/subscriptions/${SUB_A}`, name: "Contoso Prod", type: "microsoft.resources/subscriptions", subscriptionId: SUB_A },
+    ];
+    expect(runKql(SUBSCRIPTION_NAMES_QUERY, { resourcecontainers: containers }).rows).toEqual([
+      { id: `/subscriptions/${SUB_A}`, subscriptionId: SUB_A, name: "Contoso Prod" },
+      { id: `/subscriptions/${SUB_B}`, subscriptionId: SUB_B, name: "Contoso Dev" },
+    ]);
+  });
+
   it("reads the right table and none of these queries uses a limit", () => {
-    expect([IDENTITIES_QUERY, ROLE_ASSIGNMENTS_QUERY, ROLE_DEFINITIONS_QUERY].map((q) => compileKql(q).table)).toEqual([
+    expect([IDENTITIES_QUERY, ROLE_ASSIGNMENTS_QUERY, ROLE_DEFINITIONS_QUERY, SUBSCRIPTION_NAMES_QUERY].map((q) => compileKql(q).table)).toEqual([
       "resources",
       "authorizationresources",
       "authorizationresources",
+      "resourcecontainers",
     ]);
     expect(compileKql(IDENTITIES_QUERY).usesLimit).toBe(false);
   });

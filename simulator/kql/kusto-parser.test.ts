@@ -6,6 +6,7 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { allQueries } from "../../src/arm/queries.js";
 import { KqlError, compileKql } from "./index.js";
 import { RESERVED_NAMES } from "./keywords.js";
 import { parseQuery } from "./parser.js";
@@ -59,18 +60,7 @@ function parses(text: string): boolean {
 }
 
 const ACCEPTED = [
-  `resources
-| where type =~ 'microsoft.managedidentity/userassignedidentities'
-| project id, name, subscriptionId, resourceGroup, location, tenantId, principalId = tostring(properties.principalId), clientId = tostring(properties.clientId), tags
-| order by id asc`,
-  `authorizationresources
-| where type =~ 'microsoft.authorization/roleassignments'
-| project id, principalId = tostring(properties.principalId), roleDefinitionId = tolower(tostring(properties.roleDefinitionId)), scope = tostring(properties.scope)
-| order by id asc`,
-  `authorizationresources
-| where type =~ 'microsoft.authorization/roledefinitions'
-| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions
-| order by id asc`,
+  ...allQueries(),
   "resources | where subscriptionId in~ ('a', 'B') | where isnotempty(name)",
   "resources | where name == 'it' 's' and name <> 'x' and tolower (name) == h'y'",
   "resources | project by = 1, in = 2, kind",

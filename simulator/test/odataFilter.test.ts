@@ -53,7 +53,11 @@ describe("$filter parsing", () => {
   });
 
   it("accepts the docs' example and treats a blank filter as none", () => {
-    expect(parseFilter("type eq 'microsoft.cognitiveservices/account' and contains(name, 'test')")).toBeDefined();
+    expect(parseFilter("type eq 'microsoft.cognitiveservices/account' and contains(name, 'test')")).toEqual({
+      kind: "and",
+      left: { kind: "eq", field: "type", value: "microsoft.cognitiveservices/account" },
+      right: { kind: "contains", field: "name", value: "test" },
+    });
     expect(parseFilter("   ")).toBeUndefined();
   });
 

@@ -39,6 +39,7 @@ describe("the global per-tenant rate limit, across separate worker processes", (
     expect(stats.maxInWindow).toBeLessThanOrEqual(RATE);
     expect(stats.perSecond).toBeGreaterThanOrEqual(0.9 * RATE);
     const rows = await identityRows(deps, started.run.runId);
+    expect(rows).toHaveLength(36);
     for (const row of rows) expect(row.associationCount).toBe(sim.truth.identity(row.id)!.associationCount);
   }, 120_000);
 
