@@ -154,8 +154,3 @@ export function formatUuid(w0: number, w1: number, w2: number, w3: number): stri
   const variant = ((w2 & 0x3fffffff) | 0x80000000) >>> 0;
   return join(hex32(w0), "-", hex16(versioned >>> 16), "-", hex16(versioned), "-", hex16(variant >>> 16), "-", hex16(variant), hex32(w3));
 }
-
-/** A GUID derived from a stateless hash of integers, for lazily generated records. */
-export function uuidFrom(...values: number[]): string {
-  return formatUuid(mix32(...values, 1), mix32(...values, 2), mix32(...values, 3), mix32(...values, 4));
-}

@@ -15,13 +15,9 @@ export class SlidingWindowLimiter {
   private readonly accepted = new Map<string, number[]>();
 
   constructor(
-    private limit: number,
+    private readonly limit: number,
     private readonly windowMs = 1000,
   ) {}
-
-  setLimit(limit: number): void {
-    this.limit = limit;
-  }
 
   /** Admits when fewer than `limit` requests were accepted in (now - window, now]. */
   tryAcquire(key: string, now: number): Admission {

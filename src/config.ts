@@ -16,8 +16,6 @@ export interface AppConfig {
   /** Extra CA (PEM file) to trust for ARM: the simulator's self-signed certificate. */
   armCaFile?: string;
   scope: AuditScope;
-  auditSchedule: string;
-  reportSchedule: string;
   ratePerSecond: number;
   /** Milliseconds added between slots so clock skew and network jitter never push two requests into one window; unset: the limiter's default for the rate. */
   rateSafetyMs?: number;
@@ -177,8 +175,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     armToken: text("UAMI_ARM_TOKEN"),
     armCaFile: text("UAMI_ARM_CA_FILE"),
     scope: { subscriptions, managementGroups },
-    auditSchedule: text("UAMI_AUDIT_SCHEDULE") ?? "0 0 2 * * *",
-    reportSchedule: text("UAMI_REPORT_SCHEDULE") ?? "0 0 6 * * *",
     ratePerSecond: number("UAMI_RATE_LIMIT_PER_SECOND", 1, 0.01, 1000, false),
     rateSafetyMs: optionalNumber("UAMI_RATE_SAFETY_MS", 0, 10_000),
     maxSlotWaitMs: number("UAMI_MAX_SLOT_WAIT_MS", 20_000, 0, 600_000),

@@ -4,12 +4,12 @@
  */
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import type { AuditRun } from "../audit/model.js";
-import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
+import { accountedFor, type AuditRun } from "../audit/model.js";
+import { buildRunReport, readStoredReport, verdictOptions, type FindingsSettings } from "../audit/runReport.js";
 import { createAuditRun } from "../audit/startAudit.js";
 import { verdictFor } from "../findings/verdicts.js";
 import { encodeQueueMessage } from "../queues.js";
-import { renderReport } from "../report/render.js";
+import { renderReport, type ReportFormat } from "../report/render.js";
 import { readHistory } from "../store/identityResults.js";
 import { getRun, latestCompletedRun } from "../store/runs.js";
 import { ApiProblem, notFound, problem, type ApiResponse } from "./responses.js";
@@ -56,7 +56,7 @@ export function startAuditRequest(ctx: ApiContext, bodyText: string): Promise<Ap
 }
 
 export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.now()) {
-  const accounted = run.checked + run.deleted + run.failed;
+  const accounted = accountedFor(run);
   const pending = run.status === "enumerating" ? null : Math.max(0, run.expected - accounted);
   // At least one listAssociatedResources request per pending identity, one per slot of the tenant's limiter.
   const etaSeconds = pending === null ? null : run.status === "complete" || run.status === "failed" ? 0 : Math.ceil((pending * slotIntervalMs) / 1000);
@@ -92,8 +92,7 @@ export function getAuditRequest(ctx: ApiContext, runId: string | undefined): Pro
   return answer(async () => ({ status: 200, json: runStatusBody(await existingRun(ctx, runId), ctx.deps.limiter.intervalMs) }));
 }
 
-async function reportResponse(ctx: ApiContext, run: AuditRun, formatParam: string | null): Promise<ApiResponse> {
-  const format = parseFormat(formatParam);
+async function reportResponse(ctx: ApiContext, run: AuditRun, format: ReportFormat): Promise<ApiResponse> {
   if (run.status !== "complete") {
     return problem(409, "Conflict", `Run ${run.runId} is ${run.status}; its report exists once it is complete`, { runId: run.runId, status: run.status });
   }
@@ -105,18 +104,18 @@ async function reportResponse(ctx: ApiContext, run: AuditRun, formatParam: strin
 /** `GET /api/audits/{runId}/report?format=`. */
 export function getReportRequest(ctx: ApiContext, runId: string | undefined, format: string | null): Promise<ApiResponse> {
   return answer(async () => {
-    parseFormat(format);
-    return reportResponse(ctx, await existingRun(ctx, runId), format);
+    const parsed = parseFormat(format);
+    return reportResponse(ctx, await existingRun(ctx, runId), parsed);
   });
 }
 
 /** `GET /api/reports/latest?format=`. */
 export function getLatestReportRequest(ctx: ApiContext, format: string | null): Promise<ApiResponse> {
   return answer(async () => {
-    parseFormat(format);
+    const parsed = parseFormat(format);
     const run = await latestCompletedRun(ctx.deps.storage, ctx.tenantId);
     if (!run) throw notFound(`No completed audit of tenant ${ctx.tenantId} yet`);
-    return reportResponse(ctx, run, format);
+    return reportResponse(ctx, run, parsed);
   });
 }
 
@@ -130,7 +129,7 @@ export function getIdentityHistoryRequest(ctx: ApiContext, params: { subscriptio
       runId: r.runId,
       runStartedAt: r.runStartedAt,
       status: r.status,
-      verdict: r.status === "pending" ? null : verdictFor({ ...r, associations: [] }, { now: new Date(r.runStartedAt), gracePeriodDays: ctx.findings.gracePeriodDays, exemptTag: ctx.findings.exemptTag }).verdict,
+      verdict: r.status === "pending" ? null : verdictFor({ ...r, associations: [] }, verdictOptions(ctx.findings, r.runStartedAt)).verdict,
       associationCount: r.associationCount ?? null,
       federatedCredentialCount: r.federatedCredentialCount ?? null,
       checkedAt: r.checkedAt ?? null,

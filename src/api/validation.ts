@@ -2,6 +2,7 @@
  * Validation of everything that arrives over HTTP. Nothing from a request reaches an OData filter, a
  * KQL query or a storage key without passing through here.
  */
+import { canonicalIdentityId } from "../arm/index.js";
 import type { AuditScope } from "../arm/types.js";
 import { isGuid, isManagementGroupId } from "../config.js";
 import { isReportFormat, REPORT_FORMATS, type ReportFormat } from "../report/render.js";
@@ -34,7 +35,7 @@ export function parseIdentityPath(params: { subscriptionId?: string; resourceGro
     subscriptionId,
     resourceGroup,
     name,
-    id: `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`,
+    id: canonicalIdentityId({ subscriptionId, resourceGroup, name }),
   };
 }
 

@@ -259,7 +259,19 @@ function gateFor(conn: ArmConnection): QuotaGate {
   return gate;
 }
 
+/** One client (pipeline, token cache) per connection, as armRequest keeps one pipeline per connection. */
+const clients = new WeakMap<ArmConnection, ResourceGraphClient>();
+
 function clientFor(conn: ArmConnection): ResourceGraphClient {
+  let client = clients.get(conn);
+  if (!client) {
+    client = newClient(conn);
+    clients.set(conn, client);
+  }
+  return client;
+}
+
+function newClient(conn: ArmConnection): ResourceGraphClient {
   return new ResourceGraphClient(conn.credential, {
     endpoint: conn.endpoint,
     credentials: { scopes: [conn.scope] },

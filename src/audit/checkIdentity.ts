@@ -84,7 +84,6 @@ interface Gathered {
   federatedCredentialCount: number;
   associationCount: number;
   associations: AssociatedResource[];
-  requests: number;
 }
 
 async function rateLimitedSlot(deps: AuditDeps, tenantId: string): Promise<void> {
@@ -144,7 +143,7 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: C
     if (!skipToken || associations.length >= wanted || associations.length >= totalCount) break;
   }
 
-  return { details, federatedCredentialCount, associationCount: totalCount, associations, requests: counter.requests };
+  return { details, federatedCredentialCount, associationCount: totalCount, associations };
 }
 
 async function requeue(deps: AuditDeps, message: CheckIdentityMessage, delayMs: number, was429: boolean): Promise<void> {
@@ -158,7 +157,6 @@ async function requeue(deps: AuditDeps, message: CheckIdentityMessage, delayMs: 
 }
 
 function describe(error: unknown): string {
-  if (error instanceof ArmError) return error.message;
   return error instanceof Error ? error.message : String(error);
 }
 

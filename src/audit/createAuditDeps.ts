@@ -1,5 +1,4 @@
 /** Builds the audit's collaborators from settings: the one place where real clients are created. */
-import { readFileSync } from "node:fs";
 import { createArmConnection } from "../arm/index.js";
 import type { AppConfig } from "../config.js";
 import { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
@@ -20,14 +19,6 @@ export function createAuditDeps(input: {
   log?: AuditLog;
 }): AuditDeps {
   const storage = openAuditStorage(input.storageAccount, input.storagePrefix ?? "");
-  let ca: string | undefined;
-  if (input.arm.armCaFile) {
-    try {
-      ca = readFileSync(input.arm.armCaFile, "utf8");
-    } catch (error) {
-      throw new Error(`Cannot read the ARM CA file ${input.arm.armCaFile}: ${(error as Error).message}`, { cause: error });
-    }
-  }
   const settings = {
     ...DEFAULT_AUDIT_SETTINGS,
     // Each check makes two ordinary reads per rate-limited request: keep reads from becoming the bottleneck.
@@ -37,7 +28,7 @@ export function createAuditDeps(input: {
   };
   return {
     storage,
-    arm: createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, ca }),
+    arm: createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, caFile: input.arm.armCaFile || undefined }),
     limiter: new TenantRateLimiter(storage.rateLimits, {
       ratePerSecond: input.limiter.ratePerSecond,
       safetyMs: input.limiter.rateSafetyMs,

@@ -27,6 +27,18 @@ export interface AuditRun {
   emailError?: string;
 }
 
+/** The run's counters, in the order every view of a run (entity, report, log) lists them. */
+export type RunCounters = Pick<AuditRun, "expected" | "checked" | "deleted" | "failed" | "requests" | "throttled">;
+
+export function runCounters(run: RunCounters): RunCounters {
+  return { expected: run.expected, checked: run.checked, deleted: run.deleted, failed: run.failed, requests: run.requests, throttled: run.throttled };
+}
+
+/** Identities with a result: checked, deleted or failed. */
+export function accountedFor(run: Pick<AuditRun, "checked" | "deleted" | "failed">): number {
+  return run.checked + run.deleted + run.failed;
+}
+
 /** Where one identity stands in a run. */
 export type CheckStatus = "pending" | "checked" | "deleted" | "error";
 

@@ -1,7 +1,7 @@
 /** What happens once, when a run has accounted for every identity. */
 import { encodeQueueMessage } from "../queues.js";
 import { releaseRunLock } from "../store/runs.js";
-import type { AuditRun } from "./model.js";
+import { runCounters, type AuditRun } from "./model.js";
 import type { AuditDeps } from "./deps.js";
 
 /**
@@ -14,12 +14,7 @@ export async function announceCompletion(deps: AuditDeps, run: AuditRun): Promis
   const finished = run.finishedAt ? Date.parse(run.finishedAt) : Date.now();
   deps.log.info(`Run ${run.runId} complete`, {
     runId: run.runId,
-    expected: run.expected,
-    checked: run.checked,
-    deleted: run.deleted,
-    failed: run.failed,
-    requests: run.requests,
-    throttled: run.throttled,
+    ...runCounters(run),
     durationMs: finished - started,
   });
   await releaseRunLock(deps.storage, run.tenantId, run.runId);

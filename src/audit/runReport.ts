@@ -15,8 +15,10 @@ import { allFindings, buildReport, type AuditReport } from "../report/model.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
 import type { AuditStorage } from "../store/auditStorage.js";
 import { listIdentityResults, readHistory } from "../store/identityResults.js";
-import { encodeKey, normaliseResourceId } from "../store/keys.js";
-import { getRun, identityRowKey, listRuns, statusCode, updateRun } from "../store/runs.js";
+import { statusCode } from "../storage/storageAccount.js";
+import { submitInBatches } from "../store/batches.js";
+import { identityKey } from "../store/keys.js";
+import { getRun, identityRowKey, latestCompletedRun, listRuns, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
 import type { AuditRun, IdentityResult } from "./model.js";
 
@@ -47,11 +49,8 @@ function sameScope(a: AuditRun, b: AuditRun): boolean {
 }
 
 /** The completed run before this one over the same scope: "new" means new since then. */
-export async function previousComparableRun(storage: AuditStorage, run: AuditRun): Promise<AuditRun | undefined> {
-  for await (const candidate of listRuns(storage, run.tenantId)) {
-    if (candidate.runId !== run.runId && candidate.status === "complete" && candidate.startedAt < run.startedAt && sameScope(candidate, run)) return candidate;
-  }
-  return undefined;
+function previousComparableRun(storage: AuditStorage, run: AuditRun): Promise<AuditRun | undefined> {
+  return latestCompletedRun(storage, run.tenantId, (candidate) => candidate.startedAt < run.startedAt && sameScope(candidate, run));
 }
 
 async function allIdentities(storage: AuditStorage, runId: string): Promise<IdentityResult[]> {
@@ -74,15 +73,16 @@ async function roleAssignmentsFor(deps: AuditDeps, run: AuditRun, identities: Id
   const assignments = (await listRoleAssignments(deps.arm, run.scope)).filter((a) => principals.has(a.principalId.toLowerCase()));
   const actions: TransactionAction[] = assignments.map((a) => [
     "upsert",
-    { partitionKey: run.runId, rowKey: encodeKey(normaliseResourceId(a.id)), assignment: JSON.stringify(a) },
+    { partitionKey: run.runId, rowKey: identityKey(a.id), assignment: JSON.stringify(a) },
     "Replace",
   ]);
-  for (let i = 0; i < actions.length; i += 100) await table.submitTransaction(actions.slice(i, i + 100));
+  await submitInBatches(table, actions);
   await table.upsertEntity({ partitionKey: run.runId, rowKey: ROLE_MARKER, count: assignments.length }, "Replace");
   return assignments;
 }
 
-function verdictOptions(settings: FindingsSettings, at: string): VerdictOptions {
+/** The verdict options of a run started (or a history record made) at `at`. */
+export function verdictOptions(settings: Pick<FindingsSettings, "gracePeriodDays" | "exemptTag">, at: string): VerdictOptions {
   return { now: new Date(at), gracePeriodDays: settings.gracePeriodDays, exemptTag: settings.exemptTag };
 }
 
@@ -131,7 +131,7 @@ async function storeVerdicts(storage: AuditStorage, report: AuditReport): Promis
     { partitionKey: report.run.runId, rowKey: identityRowKey(f.id), verdict: f.verdict, unusedSince: f.unusedSince ?? "" },
     "Merge",
   ]);
-  for (let i = 0; i < actions.length; i += 100) await storage.audits.submitTransaction(actions.slice(i, i + 100));
+  await submitInBatches(storage.audits, actions);
 }
 
 const reportBlobName = (runId: string, format: ReportFormat) => `${runId}/report.${format}`;

@@ -8,7 +8,7 @@ import { listIdentities } from "../arm/index.js";
 import type { AuditScope, IdentityInventoryItem } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
 import { insertInventory } from "../store/identityResults.js";
-import { failRun, finishEnumeration, releaseRunLock, startRun } from "../store/runs.js";
+import { failRun, finishEnumeration, releaseRunLock, startRun, type StartRunResult } from "../store/runs.js";
 import type { AuditRun, RunTrigger } from "./model.js";
 import type { AuditDeps } from "./deps.js";
 import { announceCompletion } from "./runCompletion.js";
@@ -19,9 +19,7 @@ export interface StartAuditRequest {
   trigger: RunTrigger;
 }
 
-export type StartAuditResult =
-  | { started: true; run: AuditRun }
-  | { started: false; activeRunId: string };
+export type StartAuditResult = StartRunResult;
 
 /** Creates the run only (fast): used by the HTTP trigger, which answers 202 before enumeration ends. */
 export async function createAuditRun(deps: AuditDeps, request: StartAuditRequest): Promise<StartAuditResult> {

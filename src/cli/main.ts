@@ -13,7 +13,8 @@ import { runScan } from "./scan.js";
 import { runWorker } from "./worker.js";
 import { scanOutput } from "./scanOutput.js";
 import { createSmtpTransport } from "../mail/smtpTransport.js";
-import type { MailSettings } from "../audit/runReport.js";
+import { verdictOptions, type MailSettings } from "../audit/runReport.js";
+import { accountedFor } from "../audit/model.js";
 import { renderRunReport } from "./report.js";
 import { isReportFormat, REPORT_FORMATS } from "../report/render.js";
 
@@ -156,14 +157,14 @@ export function buildProgram(): Command {
         mail: mailFromOptions(opts),
         onProgress: (run) => {
           bar?.setTotal(run.expected);
-          bar?.update(run.checked + run.deleted + run.failed, { status: run.status });
+          bar?.update(accountedFor(run), { status: run.status });
         },
       });
       bar?.stop();
       try {
         const { run } = result;
         if (opts.out) {
-          const options = { now: new Date(run.finishedAt ?? run.startedAt), gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag };
+          const options = verdictOptions({ gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag }, run.finishedAt ?? run.startedAt);
           const output = await scanOutput(result.deps, run, { report: result.report, options });
           await writeFile(opts.out, JSON.stringify(output, null, 2) + "\n");
         }

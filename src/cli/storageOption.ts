@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import type { StorageAccount } from "../storage/storageAccount.js";
+import { serviceUrlsOf, type StorageAccount } from "../storage/storageAccount.js";
 
 /** `--storage` takes a connection string, or a bare account name reached with DefaultAzureCredential. */
 export function storageAccountFromConnectionOrName(value: string): StorageAccount {
@@ -8,11 +8,5 @@ export function storageAccountFromConnectionOrName(value: string): StorageAccoun
   if (!/^[a-z0-9]{3,24}$/.test(text)) {
     throw new Error(`--storage must be a connection string or a storage account name (3-24 lower-case letters and digits)`);
   }
-  return {
-    kind: "identity",
-    tableUrl: `https://${text}.table.core.windows.net`,
-    queueUrl: `https://${text}.queue.core.windows.net`,
-    blobUrl: `https://${text}.blob.core.windows.net`,
-    credential: new DefaultAzureCredential(),
-  };
+  return { kind: "identity", ...serviceUrlsOf(text), credential: new DefaultAzureCredential() };
 }

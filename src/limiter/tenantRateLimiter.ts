@@ -17,6 +17,7 @@
  * the Retry-After for everyone: no instance retries faster than Azure asked.
  */
 import type { TableClient } from "@azure/data-tables";
+import { statusCode } from "../storage/storageAccount.js";
 
 export interface TenantRateLimiterOptions {
   ratePerSecond: number;
@@ -49,10 +50,6 @@ const MAX_MISSED_SLOTS = 8;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-function statusOf(error: unknown): number | undefined {
-  return (error as { statusCode?: number } | undefined)?.statusCode;
-}
-
 export class TenantRateLimiter {
   readonly intervalMs: number;
   /** How late after its slot a request may still leave: the safety margin (at least a few ms of timer jitter). */
@@ -81,7 +78,7 @@ export class TenantRateLimiter {
       const row = await this.table.getEntity<{ nextSlotAt?: number }>(tenantId, this.operation);
       return { partitionKey: tenantId, rowKey: this.operation, nextSlotAt: Number(row.nextSlotAt ?? 0), etag: row.etag };
     } catch (error) {
-      if (statusOf(error) === 404) return undefined;
+      if (statusCode(error) === 404) return undefined;
       throw new Error(`Rate limiter: reading the slot of tenant ${tenantId} failed: ${(error as Error).message}`, { cause: error });
     }
   }
@@ -94,7 +91,7 @@ export class TenantRateLimiter {
       else await this.table.createEntity(entity);
       return true;
     } catch (error) {
-      const status = statusOf(error);
+      const status = statusCode(error);
       if (status === 412 || status === 409) return false;
       throw new Error(`Rate limiter: reserving a slot for tenant ${tenantId} failed: ${(error as Error).message}`, { cause: error });
     }

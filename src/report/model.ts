@@ -4,7 +4,7 @@
  * report, byte for byte once rendered.
  */
 import type { AuditScope, RoleAssignment } from "../arm/types.js";
-import type { AuditRun, CheckStatus, IdentityResult, RunStatus, RunTrigger } from "../audit/model.js";
+import { runCounters, type AuditRun, type CheckStatus, type IdentityResult, type RunStatus, type RunTrigger } from "../audit/model.js";
 import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
 import {
   assignmentsByPrincipal,
@@ -318,12 +318,7 @@ function summarizeRun(
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? null,
     durationSeconds: durationSeconds(run.startedAt, run.finishedAt),
-    expected: run.expected,
-    checked: run.checked,
-    deleted: run.deleted,
-    failed: run.failed,
-    requests: run.requests,
-    throttled: run.throttled,
+    ...runCounters(run),
     error: run.error ?? null,
     identityCount: findings.length,
     countsByVerdict: countByVerdict(findings),

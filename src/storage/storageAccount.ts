@@ -7,6 +7,7 @@ import { QueueClient } from "@azure/storage-queue";
 import { ContainerClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
+import { connectionStringFor } from "./localAzurite.js";
 
 export type StorageAccount =
   | { kind: "connectionString"; connectionString: string }
@@ -22,18 +23,16 @@ export function storageAccountFromEnv(env: Env = process.env): StorageAccount {
   const connectionString = env.AzureWebJobsStorage?.trim();
   if (connectionString) {
     if (connectionString === "UseDevelopmentStorage=true") {
-      return {
-        kind: "connectionString",
-        connectionString:
-          "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;QueueEndpoint=http://127.0.0.1:10001/devstoreaccount1;TableEndpoint=http://127.0.0.1:10002/devstoreaccount1;",
-      };
+      // Azurite on its default ports, as the Functions host reads this shorthand.
+      return { kind: "connectionString", connectionString: connectionStringFor({ blob: 10000, queue: 10001, table: 10002 }) };
     }
     return { kind: "connectionString", connectionString };
   }
   const account = env.AzureWebJobsStorage__accountName?.trim();
-  const tableUrl = env.AzureWebJobsStorage__tableServiceUri?.trim() ?? (account ? `https://${account}.table.core.windows.net` : undefined);
-  const queueUrl = env.AzureWebJobsStorage__queueServiceUri?.trim() ?? (account ? `https://${account}.queue.core.windows.net` : undefined);
-  const blobUrl = env.AzureWebJobsStorage__blobServiceUri?.trim() ?? (account ? `https://${account}.blob.core.windows.net` : undefined);
+  const byName = account ? serviceUrlsOf(account) : undefined;
+  const tableUrl = env.AzureWebJobsStorage__tableServiceUri?.trim() ?? byName?.tableUrl;
+  const queueUrl = env.AzureWebJobsStorage__queueServiceUri?.trim() ?? byName?.queueUrl;
+  const blobUrl = env.AzureWebJobsStorage__blobServiceUri?.trim() ?? byName?.blobUrl;
   if (!tableUrl || !queueUrl || !blobUrl) {
     throw new Error(
       "Storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName (managed identity).",
@@ -44,12 +43,18 @@ export function storageAccountFromEnv(env: Env = process.env): StorageAccount {
   return { kind: "identity", tableUrl, queueUrl, blobUrl, credential };
 }
 
-/** Describes the account without its key, for logs and errors. */
-export function describeStorageAccount(account: StorageAccount): string {
-  if (account.kind === "identity") return account.tableUrl;
-  const endpoint = /TableEndpoint=([^;]+)/i.exec(account.connectionString)?.[1];
-  const name = /AccountName=([^;]+)/i.exec(account.connectionString)?.[1];
-  return endpoint ?? (name ? `account ${name}` : "storage account");
+/** The public-cloud endpoints of a storage account. */
+export function serviceUrlsOf(account: string): { tableUrl: string; queueUrl: string; blobUrl: string } {
+  return {
+    tableUrl: `https://${account}.table.core.windows.net`,
+    queueUrl: `https://${account}.queue.core.windows.net`,
+    blobUrl: `https://${account}.blob.core.windows.net`,
+  };
+}
+
+/** The HTTP status of a storage SDK error (RestError), if it has one. */
+export function statusCode(error: unknown): number | undefined {
+  return (error as { statusCode?: number } | undefined)?.statusCode;
 }
 
 function isLocalHttp(connectionString: string): boolean {

@@ -15,11 +15,10 @@
 import type { TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
 import type { ContainerClient } from "@azure/storage-blob";
-import { queueNames, type QueueNames } from "../queues.js";
-import { containerClient, queueClient, tableClient, type StorageAccount } from "../storage/storageAccount.js";
+import { queueNames } from "../queues.js";
+import { containerClient, queueClient, statusCode, tableClient, type StorageAccount } from "../storage/storageAccount.js";
 
 export interface AuditStorage {
-  prefix: string;
   audits: TableClient;
   runIndex: TableClient;
   locks: TableClient;
@@ -27,7 +26,6 @@ export interface AuditStorage {
   history: TableClient;
   roleAssignments: TableClient;
   rateLimits: TableClient;
-  queueNames: QueueNames;
   checkQueue: QueueClient;
   checkPoisonQueue: QueueClient;
   /** Where the Functions host puts poison-queue messages whose own handler failed: kept for a person to read. */
@@ -42,7 +40,6 @@ export function openAuditStorage(account: StorageAccount, prefix = ""): AuditSto
   const names = queueNames(prefix);
   const table = (name: string) => tableClient(account, `${prefix}${name}`);
   return {
-    prefix,
     audits: table("audits"),
     runIndex: table("auditindex"),
     locks: table("auditlocks"),
@@ -50,7 +47,6 @@ export function openAuditStorage(account: StorageAccount, prefix = ""): AuditSto
     history: table("identityhistory"),
     roleAssignments: table("roleassignments"),
     rateLimits: table("ratelimits"),
-    queueNames: names,
     checkQueue: queueClient(account, names.check),
     checkPoisonQueue: queueClient(account, names.checkPoison),
     checkPoisonDeadLetterQueue: queueClient(account, `${names.checkPoison}-poison`),
@@ -62,8 +58,7 @@ export function openAuditStorage(account: StorageAccount, prefix = ""): AuditSto
 }
 
 function isConflict(error: unknown): boolean {
-  const status = (error as { statusCode?: number }).statusCode;
-  return status === 409;
+  return statusCode(error) === 409;
 }
 
 /** Creates every table, queue and the container if missing; safe to call on every cold start. */

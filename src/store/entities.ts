@@ -3,7 +3,7 @@
  * objects (scope, tags, associations) are stored as JSON text and read back defensively: a row written
  * by an older version or edited by hand must not crash a report.
  */
-import type { AuditRun, IdentityResult } from "../audit/model.js";
+import { runCounters, type AuditRun, type IdentityResult } from "../audit/model.js";
 import type { AssociatedResource, AuditScope } from "../arm/types.js";
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag?: string };
@@ -36,12 +36,7 @@ export function runToEntity(run: AuditRun): Entity {
     status: run.status,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? "",
-    expected: run.expected,
-    checked: run.checked,
-    deleted: run.deleted,
-    failed: run.failed,
-    requests: run.requests,
-    throttled: run.throttled,
+    ...runCounters(run),
     error: run.error ?? "",
     reportStatus: run.reportStatus ?? "pending",
     emailStatus: run.emailStatus ?? "",

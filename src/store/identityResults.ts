@@ -8,16 +8,9 @@ import type { AssociatedResource, IdentityInventoryItem } from "../arm/types.js"
 import type { AuditStorage } from "./auditStorage.js";
 import { entityToIdentity, IDENTITY_ROW_PREFIX, identityToEntity, type Entity } from "./entities.js";
 import { identityKey, invertedTimeKey } from "./keys.js";
-import { identityRowKey, statusCode } from "./runs.js";
-
-/** Table Storage accepts at most 100 operations per batch, all in one partition. */
-const BATCH_LIMIT = 100;
-
-function chunks<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+import { statusCode } from "../storage/storageAccount.js";
+import { chunks, submitInBatches } from "./batches.js";
+import { identityRowKey } from "./runs.js";
 
 export function pendingIdentity(runId: string, item: IdentityInventoryItem): IdentityResult {
   return { ...item, runId, status: "pending", associations: [] };
@@ -33,7 +26,7 @@ export async function insertInventory(storage: AuditStorage, runId: string, item
   const unique = new Map<string, IdentityInventoryItem>();
   for (const item of items) unique.set(identityRowKey(item.id), item);
   await Promise.all(
-    chunks([...unique.entries()], BATCH_LIMIT).map(async (batch) => {
+    chunks([...unique.entries()]).map(async (batch) => {
       const actions: TransactionAction[] = batch.map(([rowKey, item]) => ["create", identityToEntity(pendingIdentity(runId, item), rowKey)]);
       try {
         await storage.audits.submitTransaction(actions);
@@ -88,9 +81,7 @@ export async function writeAssociations(storage: AuditStorage, runId: string, id
     subscriptionId: r.subscriptionId,
     subscriptionDisplayName: r.subscriptionDisplayName,
   }));
-  for (const batch of chunks(entities, BATCH_LIMIT)) {
-    await storage.associations.submitTransaction(batch.map((e) => ["upsert", e, "Replace"] as TransactionAction));
-  }
+  await submitInBatches(storage.associations, entities.map((e): TransactionAction => ["upsert", e, "Replace"]));
 }
 
 export async function readAssociations(storage: AuditStorage, runId: string, id: string): Promise<AssociatedResource[]> {

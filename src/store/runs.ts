@@ -4,8 +4,9 @@
  */
 import { randomUUID } from "node:crypto";
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
-import type { AuditRun, IdentityResult, RunTrigger } from "../audit/model.js";
+import { accountedFor, type AuditRun, type IdentityResult, type RunTrigger } from "../audit/model.js";
 import type { AuditScope } from "../arm/types.js";
+import { statusCode } from "../storage/storageAccount.js";
 import type { AuditStorage } from "./auditStorage.js";
 import { entityToRun, IDENTITY_ROW_PREFIX, identityToEntity, RUN_ROW, runToEntity } from "./entities.js";
 import { identityKey, invertedTimeKey } from "./keys.js";
@@ -19,10 +20,6 @@ const STALE_ENUMERATION_MS = 2 * 60 * 60 * 1000;
  * nothing is being checked. Without this, one lost message would lock the tenant out of audits forever.
  */
 const STALE_PROGRESS_MS = 6 * 60 * 60 * 1000;
-
-export function statusCode(error: unknown): number | undefined {
-  return (error as { statusCode?: number } | undefined)?.statusCode;
-}
 
 export function isPreconditionFailed(error: unknown): boolean {
   return statusCode(error) === 412;
@@ -56,7 +53,7 @@ export function abandonedBecause(run: AuditRun & { updatedAt?: string }, now: Da
   }
   const lastChange = Date.parse(run.updatedAt ?? run.startedAt);
   if (run.status === "running" && now.getTime() - lastChange > STALE_PROGRESS_MS) {
-    return `No progress since ${new Date(lastChange).toISOString()} (${run.checked + run.deleted + run.failed} of ${run.expected} accounted for)`;
+    return `No progress since ${new Date(lastChange).toISOString()} (${accountedFor(run)} of ${run.expected} accounted for)`;
   }
   return undefined;
 }
@@ -164,7 +161,7 @@ export async function failRun(storage: AuditStorage, runId: string, reason: stri
 }
 
 function completionOf(run: AuditRun, now: Date): Partial<AuditRun> {
-  const accounted = run.checked + run.deleted + run.failed;
+  const accounted = accountedFor(run);
   return run.status === "running" && accounted >= run.expected ? { status: "complete", finishedAt: now.toISOString() } : {};
 }
 
@@ -251,11 +248,10 @@ export async function* listRuns(storage: AuditStorage, tenantId: string): AsyncG
   }
 }
 
-export async function latestCompletedRun(storage: AuditStorage, tenantId: string, before?: string): Promise<AuditRun | undefined> {
+/** The newest completed run of the tenant, optionally the newest that `accept`s. */
+export async function latestCompletedRun(storage: AuditStorage, tenantId: string, accept: (run: AuditRun) => boolean = () => true): Promise<AuditRun | undefined> {
   for await (const run of listRuns(storage, tenantId)) {
-    if (run.status === "complete" && (!before || run.startedAt < before)) return run;
+    if (run.status === "complete" && accept(run)) return run;
   }
   return undefined;
 }
-
-export const __test = { LOCK_ROW };
