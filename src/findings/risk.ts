@@ -182,7 +182,7 @@ export function rankUnused<T extends RankableFinding>(findings: readonly T[]): T
 }
 
 /** Case-insensitive, then exact: locale-independent so the order is the same on every machine. */
-function compareText(a: string, b: string): number {
+export function compareText(a: string, b: string): number {
   const lowerA = a.toLowerCase();
   const lowerB = b.toLowerCase();
   if (lowerA !== lowerB) return lowerA < lowerB ? -1 : 1;
@@ -206,7 +206,8 @@ function roleWeight(assignment: RoleAssignment): number {
   return assignment.wildcardActions ? 2 : 1;
 }
 
-function dedupeById(assignments: readonly RoleAssignment[]): RoleAssignment[] {
+/** Each assignment once (ids compared case-insensitively), first occurrence kept. */
+export function dedupeById(assignments: readonly RoleAssignment[]): RoleAssignment[] {
   const seen = new Set<string>();
   const unique: RoleAssignment[] = [];
   for (const assignment of assignments) {

@@ -1,6 +1,7 @@
 import { VERDICTS, type Verdict } from "../findings/verdicts.js";
 import { SafeHtml, html, safeLinkUrl } from "./escape.js";
 import {
+  REVIEW_VERDICTS,
   VERDICT_DESCRIPTIONS,
   VERDICT_TITLES,
   describeRunScope,
@@ -8,6 +9,7 @@ import {
   formatDuration,
   formatTime,
   plural,
+  reviewText,
 } from "./labels.js";
 import type { AuditReport, IdentityFinding } from "./model.js";
 
@@ -51,7 +53,7 @@ ${subscriptionTable(report)}
 <p class="muted">${VERDICT_DESCRIPTIONS.unused}</p>
 ${report.unused.length === 0 ? html`<p>None.</p>` : report.unused.map((finding, index) => unusedCard(finding, index + 1))}
 </section>
-${(["federated", "recent", "exempt", "error", "deleted"] as const).map((verdict) => reviewSection(report, verdict))}
+${REVIEW_VERDICTS.map((verdict) => reviewSection(report, verdict))}
 <section>
 <h2>${VERDICT_TITLES["in-use"]} (${report.inUseCount})</h2>
 <p class="muted">${VERDICT_DESCRIPTIONS["in-use"]} Listed individually in the JSON report.</p>
@@ -109,7 +111,7 @@ ${findings.length === 0
 <thead><tr><th>Name</th><th>Subscription / resource group</th><th>${verdict === "error" ? "Error" : "Reasons"}</th><th>Risk</th><th>Role assignments</th><th>Created</th><th>Tags</th><th>Portal</th></tr></thead>
 <tbody>${findings.map(
         (finding) => html`
-<tr><td>${finding.name}</td><td>${finding.subscriptionName ?? finding.subscriptionId}<br>${finding.resourceGroup}</td><td>${verdict === "error" ? (finding.error ?? finding.reasons.join("; ")) : finding.reasons.join("; ")}</td><td><span class="badge risk-${finding.risk.level}">${finding.risk.level}</span></td><td>${roleSummary(finding)}</td><td>${formatDay(finding.createdAt)}</td><td>${tagChips(finding)}</td><td>${portalLink(finding, "open")}</td></tr>`,
+<tr><td>${finding.name}</td><td>${finding.subscriptionName ?? finding.subscriptionId}<br>${finding.resourceGroup}</td><td>${reviewText(finding, verdict)}</td><td><span class="badge risk-${finding.risk.level}">${finding.risk.level}</span></td><td>${roleSummary(finding)}</td><td>${formatDay(finding.createdAt)}</td><td>${tagChips(finding)}</td><td>${portalLink(finding, "open")}</td></tr>`,
       )}
 </tbody>
 </table>`}

@@ -24,6 +24,14 @@ export const VERDICT_DESCRIPTIONS: Record<Verdict, string> = {
   "in-use": "Attached to at least one Azure resource.",
 };
 
+/** The review sections after the unused list, in report order. */
+export const REVIEW_VERDICTS = ["federated", "recent", "exempt", "error", "deleted"] as const satisfies readonly Verdict[];
+
+/** What a review row says about a finding: its error when it could not be checked, else its reasons. */
+export function reviewText(finding: { error?: string | null; reasons: readonly string[] }, verdict: Verdict): string {
+  return verdict === "error" ? (finding.error ?? finding.reasons.join("; ")) : finding.reasons.join("; ");
+}
+
 /** "whole tenant", or the subscriptions and management groups the run covered. */
 export function describeRunScope(scope: AuditScope): string {
   const parts: string[] = [];

@@ -1,6 +1,7 @@
-import { VERDICTS, type Verdict } from "../findings/verdicts.js";
+import { VERDICTS } from "../findings/verdicts.js";
 import { escapeMarkdown as md, safeLinkUrl } from "./escape.js";
 import {
+  REVIEW_VERDICTS,
   VERDICT_DESCRIPTIONS,
   VERDICT_TITLES,
   describeRunScope,
@@ -8,6 +9,7 @@ import {
   formatDuration,
   formatTime,
   plural,
+  reviewText,
 } from "./labels.js";
 import type { AuditReport, IdentityFinding } from "./model.js";
 
@@ -89,7 +91,7 @@ export function renderMarkdown(report: AuditReport): string {
     );
   }
 
-  for (const verdict of ["federated", "recent", "exempt", "error", "deleted"] as const satisfies readonly Verdict[]) {
+  for (const verdict of REVIEW_VERDICTS) {
     const findings = report[verdict];
     lines.push(`## ${VERDICT_TITLES[verdict]} (${findings.length})`, "", VERDICT_DESCRIPTIONS[verdict], "");
     if (findings.length === 0) continue;
@@ -103,7 +105,7 @@ export function renderMarkdown(report: AuditReport): string {
           md(finding.subscriptionName ?? finding.subscriptionId),
           md(finding.resourceGroup),
           `${finding.risk.level} (${finding.risk.score})`,
-          md(verdict === "error" ? (finding.error ?? finding.reasons.join("; ")) : finding.reasons.join("; ")),
+          md(reviewText(finding, verdict)),
           md(formatDay(finding.createdAt)),
           tagList(finding),
           portalLink(finding),

@@ -10,6 +10,8 @@ import {
   assignmentsByPrincipal,
   compareByName,
   compareByRisk,
+  compareText,
+  dedupeById,
   displayRoleName,
   isPrivileged,
   rankUnused,
@@ -265,14 +267,7 @@ function ownHistory(history: HistoryEntry[], createdAt: string | undefined, curr
 }
 
 function summarizeAssignments(assignments: RoleAssignment[]): RoleAssignmentSummary[] {
-  const seen = new Set<string>();
-  return assignments
-    .filter((assignment) => {
-      const id = assignment.id.toLowerCase();
-      if (seen.has(id)) return false;
-      seen.add(id);
-      return true;
-    })
+  return dedupeById(assignments)
     .map((assignment) => ({
       roleName: displayRoleName(assignment),
       scope: assignment.scope,
@@ -359,7 +354,7 @@ function durationSeconds(startedAt: string, finishedAt: string | undefined): num
 
 function sortedTags(tags: Record<string, string> | undefined): Record<string, string> {
   return Object.fromEntries(
-    Object.entries(tags ?? {}).sort(([a], [b]) => compareCodeUnits(a.toLowerCase(), b.toLowerCase()) || compareCodeUnits(a, b)),
+    Object.entries(tags ?? {}).sort(([a], [b]) => compareText(a, b)),
   );
 }
 
