@@ -13,12 +13,19 @@
  *   GET    /_simulator/requests[?tenantId=&operation=&since=]                   -> RequestLogEntry[]
  *   DELETE /_simulator/requests                                                 (clears the log)
  *   POST   /_simulator/tokens              { tenantId }                         -> { token }
+ *   POST   /_simulator/associated-resources-api { enabled: boolean }           -> { enabled }
+ *   GET    /_simulator/associated-resources-api                                -> { enabled }
+ *   POST   /_simulator/sign-in             { identityId, at?, resultType?, resource? } -> { at, resultType, resource }
+ *   POST   /_simulator/sign-in-logs        { tenantId, present }  (the workspace has the sign-in table or not)
+ *   POST   /_simulator/logs-fault          { count?, status? | partial: true }  (the next Log Analytics queries)
  *   GET    /_simulator/info                                                     -> SimulatorInfo
  */
 import type { AssociatedResource } from "../src/arm/types.js";
 import { cloudError, type Reply } from "./cloudError.js";
 import type { FaultOptions } from "./faults.js";
+import type { LogsFault } from "./logAnalytics.js";
 import type { RequestLogEntry, RequestLogFilter } from "./requestLog.js";
+import type { AddSignInOptions, SignInTruth } from "./signIns.js";
 
 export interface SimulatorControl {
   info(): unknown;
@@ -32,6 +39,11 @@ export interface SimulatorControl {
   requests(filter: RequestLogFilter): RequestLogEntry[];
   clearRequestLog(): void;
   issueToken(tenantId: string): string;
+  associatedResourcesApi(): "on" | "off";
+  setAssociatedResourcesApi(state: "on" | "off"): void;
+  addSignIn(identityId: string, options: AddSignInOptions): SignInTruth;
+  setSignInLogs(tenantId: string, present: boolean): void;
+  failLogsQueries(fault: LogsFault): void;
 }
 
 export interface AdminRequest {
@@ -78,7 +90,7 @@ function requireNumber(body: Record<string, unknown>, name: string): number {
   return value;
 }
 
-const OPERATIONS = new Set(["resourceGraph", "listAssociatedResources", "getIdentity", "listFederatedCredentials", "admin", "unknown"]);
+const OPERATIONS = new Set(["resourceGraph", "listAssociatedResources", "getIdentity", "listFederatedCredentials", "listResources", "admin", "unknown"]);
 
 function dispatch(request: AdminRequest, control: SimulatorControl): Reply {
   const route = `${request.method} ${request.segments.join("/")}`;
@@ -135,8 +147,41 @@ function dispatch(request: AdminRequest, control: SimulatorControl): Reply {
     case "POST clear-requests":
       control.clearRequestLog();
       return ok();
+    case "GET associated-resources-api":
+      return ok({ enabled: control.associatedResourcesApi() === "on" });
+    case "POST associated-resources-api": {
+      const enabled = parseJson(request.body).enabled;
+      if (typeof enabled !== "boolean") throw new TypeError("'enabled' must be true or false");
+      control.setAssociatedResourcesApi(enabled ? "on" : "off");
+      return ok({ enabled });
+    }
     case "POST tokens":
       return ok({ token: control.issueToken(requireString(parseJson(request.body), "tenantId")) });
+    case "POST sign-in": {
+      const body = parseJson(request.body);
+      const at = body.at;
+      if (at !== undefined && typeof at !== "string" && typeof at !== "number") throw new TypeError("'at' must be an ISO 8601 string or milliseconds");
+      const options: AddSignInOptions = {
+        ...(at !== undefined ? { at } : {}),
+        ...(body.resultType !== undefined ? { resultType: requireString(body, "resultType") } : {}),
+        ...(body.resource !== undefined ? { resource: requireString(body, "resource") } : {}),
+      };
+      return ok(control.addSignIn(identityIdOf(body), options));
+    }
+    case "POST sign-in-logs": {
+      const body = parseJson(request.body);
+      if (typeof body.present !== "boolean") throw new TypeError("'present' must be true or false");
+      control.setSignInLogs(requireString(body, "tenantId"), body.present);
+      return ok();
+    }
+    case "POST logs-fault": {
+      const body = parseJson(request.body);
+      const count = optionalNumber(body, "count");
+      const status = optionalNumber(body, "status");
+      if (body.partial !== undefined && typeof body.partial !== "boolean") throw new TypeError("'partial' must be true or false");
+      control.failLogsQueries({ ...(count !== undefined ? { count } : {}), ...(status !== undefined ? { status } : {}), ...(body.partial === true ? { partial: true } : {}) });
+      return ok();
+    }
     default:
       return cloudError(404, "NotFound", `No simulator control '${request.method} /_simulator/${request.segments.join("/")}'. See simulator/README.md.`);
   }

@@ -42,6 +42,7 @@ import type { ReadsBucket, SlidingWindowLimiter } from "./rateLimit.js";
 import { retryAfterSeconds } from "./rateLimit.js";
 import type { RequestLog, RequestLogEntry } from "./requestLog.js";
 import { RESOURCE_GRAPH_API_VERSIONS, type ResourceGraph } from "./resourceGraph.js";
+import { RESOURCES_API_VERSIONS, type ResourceList } from "./resourceList.js";
 import type { SimulatedTenants } from "./tenantState.js";
 
 /** The docs: "limited to tenants with fewer than 5,000 subscriptions"; more gets an error. */
@@ -75,6 +76,14 @@ export interface ArmServerDeps {
   log: RequestLog;
   endpoint: () => string;
   admin: (ctx: RequestContext) => Promise<Reply> | Reply;
+  /** ARM's generic resource list (`GET /subscriptions/{s}/resources`). */
+  resourceList: ResourceList;
+  /** The identity GET carries `systemData` (off by default: the real recordings have none). */
+  systemData: boolean;
+  /** "off": listAssociatedResources answers as if its api-versions were retired (any api-version). */
+  associatedResourcesApi: () => "on" | "off";
+  /** The Log Analytics query API under /v1 (logAnalytics.ts); it authenticates on its own terms. */
+  logAnalytics?: (ctx: RequestContext, entry: RequestLogEntry) => Reply;
 }
 
 const reply = (r: Reply, latencyMs = 0): Outcome => ({ kind: "reply", reply: r, latencyMs });
@@ -218,10 +227,13 @@ export class ArmServer {
       entry.operation = "admin";
       return reply(await this.deps.admin(ctx));
     }
+    if (eq(segments[0], "v1") && this.deps.logAnalytics) return reply(this.deps.logAnalytics(ctx, entry));
     const identity = identityPath(segments);
     const isGraph = segments.length === 3 && eq(segments[0], "providers") && eq(segments[1], "microsoft.resourcegraph") && eq(segments[2], "resources");
+    const isResourceList = segments.length === 3 && eq(segments[0], "subscriptions") && eq(segments[2], "resources");
     let operation: Operation | undefined;
     if (isGraph) operation = "resourceGraph";
+    else if (isResourceList) operation = "listResources";
     else if (identity && identity.rest.length === 0) operation = method === "POST" ? "listAssociatedResources" : method === "GET" ? "getIdentity" : undefined;
     else if (identity && identity.rest.length === 1 && eq(identity.rest[0], "listassociatedresources")) operation = "listAssociatedResources";
     else if (identity && identity.rest.length <= 2 && eq(identity.rest[0], "federatedidentitycredentials")) operation = "listFederatedCredentials";
@@ -235,6 +247,7 @@ export class ArmServer {
     entry.tenantId = caller.tenant.tenantId;
 
     if (isGraph) return this.resourceGraph(ctx, caller);
+    if (isResourceList) return this.listResources(ctx, caller, segments[1] as string);
     if (identity && operation) return this.identityOperation(ctx, caller, entry, operation, identity);
     if (identity && identity.rest.length === 0) return reply(methodNotAllowed(method));
     const list = identityListPath(segments);
@@ -288,6 +301,7 @@ export class ArmServer {
   private checkApiVersion(ctx: RequestContext, operation: Operation, rest: string[], continuation: boolean, location: string): Reply | string {
     const apiVersion = ctx.url.searchParams.get("api-version");
     if (!apiVersion) return missingApiVersion();
+    if (operation === "listAssociatedResources" && this.deps.associatedResourcesApi() === "off") return this.retiredAction(apiVersion, continuation, location);
     const supported = this.supportedVersions(operation, rest);
     if (supported.includes(apiVersion)) return apiVersion;
     // Azure's nextLink drops "-preview" (2021-09-30): accept that form when following a nextLink.
@@ -302,6 +316,26 @@ export class ArmServer {
     }
     const type = operation === "listAssociatedResources" ? "userAssignedIdentities/listAssociatedResources" : operation === "listFederatedCredentials" ? "userAssignedIdentities/federatedIdentityCredentials" : "userAssignedIdentities";
     return noRegisteredProvider(apiVersion, type, supported, location);
+  }
+
+  /**
+   * listAssociatedResources switched off: what ARM answers once the api-versions that carry the action are
+   * retired. The three preview versions (and the nextLink's `-preview`-less form) are no longer registered for
+   * the type: 400 NoRegisteredProviderFound listing the versions left (message format of real answers,
+   * Azure/azure-cli#28843 and #28496); the versions the type keeps never had the action: 400 InvalidResourceType,
+   * as with the API on, without a list of supported versions.
+   */
+  private retiredAction(apiVersion: string, continuation: boolean, location: string): Reply {
+    const retired = LIST_ASSOCIATED_API_VERSIONS.some((v) => v === apiVersion || (continuation && withoutPreview(v) === apiVersion));
+    const remaining = IDENTITY_API_VERSIONS.filter((v) => !LIST_ASSOCIATED_API_VERSIONS.includes(v));
+    if (!retired && IDENTITY_API_VERSIONS.includes(apiVersion)) {
+      return cloudError(
+        400,
+        "InvalidResourceType",
+        `The resource type 'userAssignedIdentities/listAssociatedResources' could not be found in the namespace 'Microsoft.ManagedIdentity' for api version '${apiVersion}'.`,
+      );
+    }
+    return noRegisteredProvider(apiVersion, "userAssignedIdentities", remaining, location);
   }
 
   private identityOperation(
@@ -361,7 +395,7 @@ export class ArmServer {
 
     // Where Azure's nextLinks point: the identity's URL as the client wrote it.
     const identityUrl = `${this.deps.endpoint()}/${ctx.rawSegments.slice(0, 8).join("/")}`;
-    if (operation === "getIdentity") return reply(withHeaders({ status: 200, body: identityBody(tenant, identity, apiVersion) }), latency);
+    if (operation === "getIdentity") return reply(withHeaders({ status: 200, body: identityBody(tenant, identity, apiVersion, this.deps.systemData) }), latency);
     if (operation === "listFederatedCredentials") {
       const ficName = path.rest[1];
       if (ficName === undefined) return reply(withHeaders(federatedCredentialPage(tenant, identity, ctx.url.searchParams, apiVersion, identityUrl)), latency);
@@ -393,8 +427,27 @@ export class ArmServer {
     const group = path.resourceGroup?.toLowerCase();
     if (group !== undefined && !owner.subscription.resourceGroupByKey.has(group)) return { ...resourceGroupNotFound(path.resourceGroup ?? ""), headers };
     const identities = caller.tenant.identities.filter((i) => i.subscription === owner.subscription && (group === undefined || i.resourceGroup === group));
-    const page = identityListPage(caller.tenant, identities, ctx.url.searchParams, apiVersion, `${this.deps.endpoint()}/${ctx.rawSegments.join("/")}`);
+    const page = identityListPage(caller.tenant, identities, ctx.url.searchParams, apiVersion, `${this.deps.endpoint()}/${ctx.rawSegments.join("/")}`, this.deps.systemData);
     return { ...page, headers: { ...headers, ...page.headers } };
+  }
+
+  /**
+   * `GET /subscriptions/{s}/resources` (resourceList.ts). Order: api-version (400 InvalidApiVersionParameter,
+   * Microsoft.Resources' own check) -> subscription (404 / 401) -> injected faults -> query options (400) -> 200.
+   */
+  private listResources(ctx: RequestContext, caller: Caller, subscriptionId: string): Outcome {
+    if (ctx.method !== "GET") return reply(methodNotAllowed(ctx.method));
+    const apiVersion = ctx.url.searchParams.get("api-version");
+    if (!apiVersion) return reply(missingApiVersion());
+    if (!RESOURCES_API_VERSIONS.includes(apiVersion)) return reply(invalidApiVersion(apiVersion, RESOURCES_API_VERSIONS));
+    const owner = this.deps.state.subscription(subscriptionId);
+    if (!owner) return reply(subscriptionNotFound(subscriptionId));
+    if (owner.tenant !== caller.tenant) return reply(wrongIssuer(caller.tenant.tenantId, owner.tenant.tenantId));
+    const headers = { "x-ms-ratelimit-remaining-subscription-reads": String(this.deps.reads.take(owner.subscription.subscriptionId, ctx.receivedAt)) };
+    const fault = this.fault("listResources", ctx);
+    if (fault) return fault.kind === "reply" ? { ...fault, reply: { ...fault.reply, headers: { ...headers, ...fault.reply.headers } } } : fault;
+    const page = this.deps.resourceList.page(caller.tenant, owner.subscription, ctx.url.searchParams, apiVersion, `${this.deps.endpoint()}/${ctx.rawSegments.join("/")}`);
+    return reply({ ...page, headers: { ...headers, ...page.headers } }, this.deps.faults.latencyFor("listResources"));
   }
 
   private throttled(seconds: number): Reply {

@@ -11,6 +11,7 @@
  */
 import type { AssociatedResource } from "../src/arm/types.js";
 import type { IdentityRecord, SubscriptionRecord, TenantModel } from "./model.js";
+import { kubeletClusterProperties } from "./hiddenUsage.js";
 import { mix32, pickWeighted } from "./prng.js";
 import { WORKLOADS } from "./names.js";
 
@@ -23,8 +24,8 @@ export interface ResourceKind {
   readonly name: (word: string, suffix: string, hash: number) => string;
   /** Subscription-level resources (policy assignments) have no resource group. */
   readonly subscriptionScope?: boolean;
-  /** Not listed by Resource Graph's `resources` table (policy assignments live in `policyresources`). */
-  readonly notInResources?: boolean;
+  /** Resource Graph's table for the type: `resources` unless said (policy assignments live in `policyresources`). */
+  readonly table?: "policyresources";
 }
 
 const dashed = (prefix: string) => (word: string, suffix: string) => `${prefix}-${word}-${suffix}`;
@@ -56,7 +57,7 @@ export const RESOURCE_KINDS: readonly ResourceKind[] = [
     kind: "",
     name: (_w, _s, hash) => `${hash.toString(16).padStart(8, "0")}${mix32(hash, 1).toString(16).padStart(8, "0")}${mix32(hash, 2).toString(16).padStart(8, "0")}`,
     subscriptionScope: true,
-    notInResources: true,
+    table: "policyresources",
   },
 ];
 
@@ -67,8 +68,13 @@ export interface AssociationRecord {
   readonly resource: AssociatedResource;
   readonly location: string;
   readonly kind: string;
-  readonly inResources: boolean;
+  /** The Resource Graph table that lists the resource. */
+  readonly table: "resources" | "policyresources";
+  /** The resource's `properties` when they matter (an AKS cluster running a hidden kubelet identity); else generic ones. */
+  readonly properties?: Readonly<Record<string, unknown>>;
 }
+
+const POLICY_ASSIGNMENT_ID = /\/providers\/microsoft\.authorization\/policyassignments\//i;
 
 export function resourceId(subscriptionId: string, resourceGroup: string, providerType: string, name: string): string {
   return resourceGroup
@@ -110,15 +116,23 @@ export function generatedAssociation(tenant: TenantModel, identity: IdentityReco
   const suffix = `${identity.index.toString(36)}-${k.toString(36)}`;
   const name = kind.name(word, suffix, h);
   const location = mix32(h, 19) % 100 < 80 ? identity.location : (subscription.locations[mix32(h, 23) % subscription.locations.length] as string);
-  return { resource: associatedResource(subscription, resourceGroup, kind.type, name), location, kind: kind.kind, inResources: !kind.notInResources };
+  return { resource: associatedResource(subscription, resourceGroup, kind.type, name), location, kind: kind.kind, table: kind.table ?? "resources" };
 }
 
-/** Every association of an identity in the order the simulator serves them (generated, then added). */
+/**
+ * Every association of an identity in the order the simulator serves them: generated, then the extra ones
+ * (kubelet clusters placed at generation, then those added at run time).
+ */
 export function associationRecordsOf(tenant: TenantModel, identity: IdentityRecord): AssociationRecord[] {
   const records: AssociationRecord[] = [];
   for (let k = 0; k < identity.generatedAssociations; k++) records.push(generatedAssociation(tenant, identity, k));
   for (const resource of identity.extraAssociations) {
-    records.push({ resource, location: identity.location, kind: "", inResources: !/\/providers\/microsoft\.authorization\//i.test(resource.id) });
+    const cluster = tenant.kubeletClusters.get(resource);
+    if (cluster) {
+      records.push({ resource, location: cluster.location, kind: "", table: "resources", properties: kubeletClusterProperties(cluster) });
+      continue;
+    }
+    records.push({ resource, location: identity.location, kind: "", table: POLICY_ASSIGNMENT_ID.test(resource.id) ? "policyresources" : "resources" });
   }
   return records;
 }

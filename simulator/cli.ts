@@ -2,9 +2,10 @@
  * Runs the simulator as a process:
  *
  *   npm run simulator -- [--identities 100] [--seed uami-audit] [--tenants 2] [--port 8443] [--rate 1] [--unused-share 0.2]
+ *                        [--hidden-usage-share 0.05] [--system-data] [--associated-resources-api on|off]
  *
  * When ready it prints exactly one JSON line on stdout,
- * `{"endpoint":"https://127.0.0.1:PORT","caFile":"/abs/path.pem","tenants":[{"tenantId","subscriptions","token"}]}`,
+ * `{"endpoint":"https://127.0.0.1:PORT","caFile":"/abs/path.pem","tenants":[{"tenantId","subscriptions","token","workspaceId"}]}`,
  * and serves until SIGINT or SIGTERM (then exits 0). Bad options: a message on stderr and exit code 2.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -36,6 +37,9 @@ interface CliOptions {
   port?: number;
   rate?: number;
   unusedShare?: number;
+  hiddenUsageShare?: number;
+  systemData?: boolean;
+  associatedResourcesApi?: "on" | "off";
   subscriptions?: number;
   errorRate?: number;
   latency?: number;
@@ -51,6 +55,13 @@ function buildProgram(): Command {
     .option("--port <port>", "port to listen on, 0 for a free one (default 0)", integer(0, 65535))
     .option("--rate <perSecond>", "listAssociatedResources requests per second per tenant (default 1)", number((n) => n > 0, "a positive number"))
     .option("--unused-share <share>", "share of identities with no associated resources (default 0.2)", number((n) => n >= 0 && n <= 1, "a number from 0 to 1"))
+    .addOption(
+      new Option("--hidden-usage-share <share>", "share of identities used in ways listAssociatedResources does not list (default 0.05)").argParser(
+        number((n) => n >= 0 && n <= 1, "a number from 0 to 1"),
+      ),
+    )
+    .addOption(new Option("--system-data", "the identity GET carries systemData (real recordings have none)"))
+    .addOption(new Option("--associated-resources-api <state>", "listAssociatedResources on, or off as if retired (default on)").choices(["on", "off"]))
     .addOption(new Option("--subscriptions <n>", "subscriptions per tenant (default 4)").argParser(integer(1, 100_000)))
     .addOption(new Option("--error-rate <share>", "share of ARM requests answered 500/503").argParser(number((n) => n >= 0 && n <= 1, "a number from 0 to 1")))
     .addOption(new Option("--latency <ms>", "latency added to each ARM request").argParser(integer(0, 600_000)))
@@ -72,6 +83,9 @@ function toSimulatorOptions(cli: CliOptions): SimulatorOptions {
     ...(cli.port !== undefined ? { port: cli.port } : {}),
     ...(cli.rate !== undefined ? { rate: cli.rate } : {}),
     ...(cli.unusedShare !== undefined ? { unusedShare: cli.unusedShare } : {}),
+    ...(cli.hiddenUsageShare !== undefined ? { hiddenUsageShare: cli.hiddenUsageShare } : {}),
+    ...(cli.systemData ? { systemData: true } : {}),
+    ...(cli.associatedResourcesApi !== undefined ? { associatedResourcesApi: cli.associatedResourcesApi } : {}),
     ...(cli.subscriptions !== undefined ? { subscriptionsPerTenant: cli.subscriptions } : {}),
     ...(Object.keys(faults).length > 0 ? { faults } : {}),
   };

@@ -5,9 +5,9 @@
  */
 import { Prng } from "./prng.js";
 
-export type Operation = "resourceGraph" | "listAssociatedResources" | "getIdentity" | "listFederatedCredentials";
+export type Operation = "resourceGraph" | "listAssociatedResources" | "getIdentity" | "listFederatedCredentials" | "listResources";
 
-export const OPERATIONS: readonly Operation[] = ["resourceGraph", "listAssociatedResources", "getIdentity", "listFederatedCredentials"];
+export const OPERATIONS: readonly Operation[] = ["resourceGraph", "listAssociatedResources", "getIdentity", "listFederatedCredentials", "listResources"];
 
 export interface FaultOptions {
   /** Share (0..1) of requests answered 500 or 503 with a CloudError. */
@@ -22,7 +22,7 @@ export interface FaultOptions {
 
 export type FaultDecision = { action: "none" } | { action: "drop" } | { action: "error"; status: 500 | 503 };
 
-const DEFAULT_OPERATIONS: readonly Operation[] = ["listAssociatedResources", "getIdentity", "listFederatedCredentials"];
+const DEFAULT_OPERATIONS: readonly Operation[] = ["listAssociatedResources", "getIdentity", "listFederatedCredentials", "listResources"];
 
 function validShare(name: string, value: number | undefined): number {
   if (value === undefined) return 0;

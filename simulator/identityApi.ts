@@ -3,8 +3,10 @@
  *
  * - GET (seeds/003_35fe0356a105438c.txt, api-version 2023-01-31): keys ordered location, tags, id,
  *   name, type, properties{tenantId, principalId, clientId} as in the PowerShell recording
- *   (Get-AzUserAssignedIdentity.Recording.json), then `systemData` (createdAt, createdBy...), which the
- *   reference documents and the recording's older identities lack (it is omitted for 2018-11-30).
+ *   (Get-AzUserAssignedIdentity.Recording.json). No `systemData` by default: neither real recorded GET has
+ *   it (that recording at 2023-01-31, the azure-cli recordings at 2022-01-31-preview). With the simulator's
+ *   `systemData` option the body ends with the `systemData` the REST reference documents (seeds/003;
+ *   createdAt, createdBy...), still never for 2015-08-31-preview and 2018-11-30.
  * - FIC list: items as the CLI recording (id, name, type, properties{issuer, subject, audiences}),
  *   no `nextLink` key on the last page (recording), and when there is a next page a nextLink shaped
  *   like FederatedIdentityCredentialList.json: `.../federatedIdentityCredentials?api-version=...&$skipToken=...`.
@@ -31,7 +33,8 @@ const WITHOUT_SYSTEM_DATA = new Set(["2015-08-31-preview", "2018-11-30"]);
 export const DEFAULT_FIC_PAGE_SIZE = 2;
 export const MAX_FIC_PAGE_SIZE = 100;
 
-export function identityBody(tenant: TenantModel, identity: IdentityRecord, apiVersion: string): Record<string, unknown> {
+/** `systemData`: whether the body carries the reference's `systemData` block (off by default, as the recordings). */
+export function identityBody(tenant: TenantModel, identity: IdentityRecord, apiVersion: string, systemData = false): Record<string, unknown> {
   const body: Record<string, unknown> = {
     location: identity.location,
     tags: { ...identity.tags },
@@ -40,7 +43,7 @@ export function identityBody(tenant: TenantModel, identity: IdentityRecord, apiV
     type: "Microsoft.ManagedIdentity/userAssignedIdentities",
     properties: { tenantId: tenant.tenantId, principalId: identity.principalId, clientId: identity.clientId },
   };
-  if (!WITHOUT_SYSTEM_DATA.has(apiVersion)) {
+  if (systemData && !WITHOUT_SYSTEM_DATA.has(apiVersion)) {
     body.systemData = {
       createdBy: identity.createdBy,
       createdByType: identity.createdByType,
@@ -131,12 +134,13 @@ export function identityListPage(
   params: URLSearchParams,
   apiVersion: string,
   listUrl: string,
+  systemData = false,
 ): Reply {
   const tokenText = queryParam(params, "$skiptoken", "skiptoken");
   const token = tokenText ? decodeFicToken(tokenText) : undefined;
   if (tokenText && !token) return cloudError(400, "BadRequest", "The $skiptoken is invalid. Pass back the one of the previous page's nextLink.", { target: "$skiptoken" });
   const offset = token?.o ?? 0;
-  const value = identities.slice(offset, offset + IDENTITY_LIST_PAGE_SIZE).map((identity) => identityBody(tenant, identity, apiVersion));
+  const value = identities.slice(offset, offset + IDENTITY_LIST_PAGE_SIZE).map((identity) => identityBody(tenant, identity, apiVersion, systemData));
   const next = offset + value.length;
   if (value.length === 0 || next >= identities.length) return { status: 200, body: { value } };
   const nextToken = Buffer.from(JSON.stringify({ o: next, n: IDENTITY_LIST_PAGE_SIZE })).toString("base64url");

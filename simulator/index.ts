@@ -8,11 +8,14 @@ import { handleAdmin, type SimulatorControl } from "./adminApi.js";
 import { ArmServer } from "./armServer.js";
 import { FaultInjector, normaliseFaults, type FaultOptions } from "./faults.js";
 import { createGroundTruth, type GroundTruth } from "./groundTruth.js";
+import { LogAnalytics, type LogsFault } from "./logAnalytics.js";
 import { keyOfId } from "./model.js";
 import { ReadsBucket, SlidingWindowLimiter } from "./rateLimit.js";
 import { RequestLog, type RequestLogEntry } from "./requestLog.js";
 import { ResourceGraph, type CompileQuery } from "./resourceGraph.js";
-import { DEFAULT_SUBSCRIPTIONS, DEFAULT_UNUSED_SHARE, generateTenant, startOfUtcDay } from "./tenantGenerator.js";
+import { SignInLogs, type AddSignInOptions, type SignInGroundTruth, type SignInTruth } from "./signIns.js";
+import { ResourceList } from "./resourceList.js";
+import { DEFAULT_HIDDEN_USAGE_SHARE, DEFAULT_SUBSCRIPTIONS, DEFAULT_UNUSED_SHARE, generateTenant, startOfUtcDay } from "./tenantGenerator.js";
 import { SimulatedTenants } from "./tenantState.js";
 import { createCertificate } from "./tls.js";
 
@@ -21,6 +24,8 @@ export type { RequestLogEntry } from "./requestLog.js";
 export type {
   FederatedCredentialTruth,
   GroundTruth,
+  HiddenReferenceTruth,
+  HiddenUsageKind,
   IdentityTruth,
   ManagementGroupTruth,
   RoleAssignmentTruth,
@@ -29,6 +34,8 @@ export type {
   TenantTruth,
 } from "./groundTruth.js";
 export { generateTenant, type TenantGenerationOptions } from "./tenantGenerator.js";
+export type { AddSignInOptions, SignInGroundTruth, SignInTruth } from "./signIns.js";
+export type { LogsFault } from "./logAnalytics.js";
 export type { TenantModel } from "./model.js";
 
 export interface SimulatorOptions {
@@ -42,8 +49,17 @@ export interface SimulatorOptions {
   port?: number;
   /** listAssociatedResources requests per second per tenant; default 1 (the documented limit). */
   rate?: number;
-  /** Share of identities with zero associations; default 0.2. */
+  /** Share of identities with no use at all (zero associations, no hidden usage); default 0.2. */
   unusedShare?: number;
+  /**
+   * Share of identities used in ways listAssociatedResources does not list (`IdentityTruth.hiddenUsage`); default
+   * 0.05, with at least one of each kind from 20 identities per tenant. 0 turns it off.
+   */
+  hiddenUsageShare?: number;
+  /** The identity GET carries `systemData` (seeds/003's shape). Default false: the real recordings have none. */
+  systemData?: boolean;
+  /** Default "on". "off": every listAssociatedResources call answers as if its api-versions were retired. */
+  associatedResourcesApi?: "on" | "off";
   /** Default 4. Above 5,000, listAssociatedResources answers the documented error. */
   subscriptionsPerTenant?: number;
   /** Resource Graph per-user quota; default 15 queries per 5,000 ms. */
@@ -54,12 +70,19 @@ export interface SimulatorOptions {
   now?: number | Date;
   /** Replaces the KQL engine (for the simulator's own tests). Default: `compileKql` of ./kql. */
   kqlCompiler?: CompileQuery;
+  /**
+   * Default true: each tenant's Log Analytics workspace holds AADManagedIdentitySignInLogs. False: the
+   * workspaces exist without that table (Entra's ManagedIdentitySignInLogs not routed to them).
+   */
+  signIns?: boolean;
 }
 
 export interface SimulatorTenantInfo {
   tenantId: string;
   subscriptions: string[];
   token: string;
+  /** The tenant's Log Analytics workspace (served under /v1 of the endpoint); the token works there too. */
+  workspaceId: string;
 }
 
 export interface SimulatorInfo {
@@ -73,7 +96,7 @@ export interface SimulatorInfo {
 export interface RunningSimulator extends SimulatorInfo {
   /** PEM text of the certificate (its own CA). */
   ca: string;
-  truth: GroundTruth;
+  truth: GroundTruth & SignInGroundTruth;
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
   setFaults(f: FaultOptions): void;
@@ -87,6 +110,14 @@ export interface RunningSimulator extends SimulatorInfo {
   removeAssociations(identityId: string, count?: number): void;
   /** Another token of the tenant: its own Resource Graph quota, the tenant's shared listAssociatedResources budget. */
   issueToken(tenantId: string): string;
+  /** Switches listAssociatedResources on or off at run time (see `associatedResourcesApi`). */
+  setAssociatedResourcesApi(state: "on" | "off"): void;
+  /** Logs a sign-in of a live identity in its tenant's workspace (default: now, success, Azure Key Vault). */
+  addSignIn(identityId: string, options?: AddSignInOptions): SignInTruth;
+  /** Adds or removes AADManagedIdentitySignInLogs in the tenant's workspace (queries then get SEM0100). */
+  setSignInLogs(tenantId: string, present: boolean): void;
+  /** The next `count` (default 1) Log Analytics queries answer `status`, or a partial result. */
+  failLogsQueries(fault: LogsFault): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +134,9 @@ interface ValidOptions {
   port: number;
   rate: number;
   unusedShare: number;
+  hiddenUsageShare: number;
+  systemData: boolean;
+  associatedResourcesApi: "on" | "off";
   subscriptionsPerTenant: number;
   argQuota: { limit: number; windowMs: number };
   now: number;
@@ -123,9 +157,19 @@ export function validateOptions(options: SimulatorOptions): ValidOptions {
   if (typeof rate !== "number" || !(rate > 0) || !Number.isFinite(rate)) throw new TypeError(`rate must be a positive number, got ${String(rate)}`);
   const unusedShare = options.unusedShare ?? DEFAULT_UNUSED_SHARE;
   if (typeof unusedShare !== "number" || !(unusedShare >= 0 && unusedShare <= 1)) throw new TypeError(`unusedShare must be between 0 and 1, got ${String(unusedShare)}`);
+  const hiddenUsageShare = options.hiddenUsageShare ?? DEFAULT_HIDDEN_USAGE_SHARE;
+  if (typeof hiddenUsageShare !== "number" || !(hiddenUsageShare >= 0 && hiddenUsageShare <= 1)) {
+    throw new TypeError(`hiddenUsageShare must be between 0 and 1, got ${String(hiddenUsageShare)}`);
+  }
+  if (options.systemData !== undefined && typeof options.systemData !== "boolean") throw new TypeError(`systemData must be true or false, got ${String(options.systemData)}`);
+  const associatedResourcesApi = options.associatedResourcesApi ?? "on";
+  if (associatedResourcesApi !== "on" && associatedResourcesApi !== "off") {
+    throw new TypeError(`associatedResourcesApi must be "on" or "off", got ${String(associatedResourcesApi)}`);
+  }
   const argQuota = options.argQuota ?? { limit: 15, windowMs: 5000 };
   positiveInteger("argQuota.limit", argQuota.limit, 15);
   positiveInteger("argQuota.windowMs", argQuota.windowMs, 5000);
+  if (options.signIns !== undefined && typeof options.signIns !== "boolean") throw new TypeError(`signIns must be true or false, got ${String(options.signIns)}`);
   const now = options.now === undefined ? startOfUtcDay(Date.now()) : typeof options.now === "number" ? options.now : options.now.getTime();
   if (!Number.isFinite(now)) throw new TypeError(`now must be a valid time, got ${String(options.now)}`);
   return {
@@ -135,6 +179,9 @@ export function validateOptions(options: SimulatorOptions): ValidOptions {
     port,
     rate,
     unusedShare,
+    hiddenUsageShare,
+    systemData: options.systemData ?? false,
+    associatedResourcesApi,
     subscriptionsPerTenant: positiveInteger("subscriptionsPerTenant", options.subscriptionsPerTenant, DEFAULT_SUBSCRIPTIONS),
     argQuota,
     now,
@@ -152,7 +199,8 @@ export function limiterForRate(rate: number): SlidingWindowLimiter {
 export async function startSimulator(options: SimulatorOptions): Promise<RunningSimulator> {
   const valid = validateOptions(options);
   const faults = new FaultInjector(valid.seed, normaliseFaults(options.faults));
-  const compile: CompileQuery = options.kqlCompiler ?? (await import("./kql/index.js")).compileKql;
+  const kql = await import("./kql/index.js");
+  const compile: CompileQuery = options.kqlCompiler ?? kql.compileKql;
 
   const models = Array.from({ length: valid.tenants }, (_, tenantIndex) =>
     generateTenant({
@@ -160,18 +208,25 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       tenantIndex,
       identities: valid.identities,
       unusedShare: valid.unusedShare,
+      hiddenUsageShare: valid.hiddenUsageShare,
       subscriptions: valid.subscriptionsPerTenant,
       now: valid.now,
     }),
   );
   const state = new SimulatedTenants(models, valid.seed);
-  const truth = createGroundTruth(state);
+  const signIns = new SignInLogs(state, valid.seed, options.signIns ?? true);
+  const logAnalytics = new LogAnalytics({ state, signIns, compile: kql.compileKql });
+  const truth = Object.assign(createGroundTruth(state), {
+    lastSuccessfulSignIn: (id: string) => signIns.lastSuccessfulSignIn(id),
+    signInsOf: (id: string) => signIns.signInsOf(id),
+  });
   const log = new RequestLog();
+  let associatedResourcesApi = valid.associatedResourcesApi;
   const certificate = await createCertificate();
   let endpoint = "";
 
   const tenantsInfo = (): SimulatorTenantInfo[] =>
-    models.map((m) => ({ tenantId: m.tenantId, subscriptions: m.subscriptions.map((s) => s.subscriptionId), token: m.token }));
+    models.map((m) => ({ tenantId: m.tenantId, subscriptions: m.subscriptions.map((s) => s.subscriptionId), token: m.token, workspaceId: signIns.workspaceId(m) }));
 
   const control: SimulatorControl = {
     info: () => ({ endpoint, caFile: certificate.caFile, tenants: tenantsInfo() }),
@@ -189,6 +244,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     requests: (filter) => log.list(filter),
     clearRequestLog: () => log.clear(),
     issueToken: (tenantId) => state.issueToken(tenantId),
+    associatedResourcesApi: () => associatedResourcesApi,
+    setAssociatedResourcesApi: (api) => {
+      if (api !== "on" && api !== "off") throw new TypeError(`associatedResourcesApi must be "on" or "off", got ${String(api)}`);
+      associatedResourcesApi = api;
+    },
+    addSignIn: (identityId, opts) => signIns.addSignIn(identityId, opts),
+    setSignInLogs: (tenantId, present) => signIns.setTablePresent(tenantId, present),
+    failLogsQueries: (fault) => logAnalytics.injectFault(fault),
   };
 
   const server = new ArmServer(
@@ -201,6 +264,13 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
       reads: new ReadsBucket(),
       log,
       endpoint: () => endpoint,
+      resourceList: new ResourceList(() => state.version),
+      systemData: valid.systemData,
+      associatedResourcesApi: () => associatedResourcesApi,
+      logAnalytics: (ctx, entry) =>
+        logAnalytics.handle(ctx, (tenantId) => {
+          entry.tenantId = tenantId;
+        }),
       admin: (ctx) => handleAdmin({ method: ctx.method, segments: ctx.segments.slice(1), query: ctx.url.searchParams, body: ctx.body }, control),
     },
     certificate,
@@ -230,6 +300,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     addAssociation: control.addAssociation,
     removeAssociations: control.removeAssociations,
     issueToken: control.issueToken,
+    setAssociatedResourcesApi: control.setAssociatedResourcesApi,
+    addSignIn: (identityId, opts = {}) => control.addSignIn(identityId, opts),
+    setSignInLogs: control.setSignInLogs,
+    failLogsQueries: control.failLogsQueries,
     close: () => {
       closed ??= server.close().then(() => certificate.dispose());
       return closed;

@@ -9,6 +9,21 @@
 import type { AssociatedResource } from "../src/arm/types.js";
 
 export type CreatedByType = "User" | "Application" | "ManagedIdentity";
+
+/**
+ * How an identity is used without `listAssociatedResources` listing it (see hiddenUsage.ts):
+ * - `previewType`: named in `identity.userAssignedIdentities` of a resource whose type supports managed
+ *   identities only in preview (the docs: "preview resource types may be missing");
+ * - `kubelet`: the kubelet identity of an AKS cluster (`properties.identityProfile.kubeletidentity`), whose own
+ *   identity bag holds another (control-plane) identity;
+ * - `properties`: named only inside a resource's `properties` (customer-managed key, Key Vault reference identity);
+ * - `policyAssignment`: the identity of a policy assignment at a management group (`policyresources`);
+ * - `signInOnly`: used by ephemeral consumers (deployment scripts, container groups, ML jobs) that exist only while
+ *   they run: no resource names it now, only sign-in logs show it.
+ */
+export type HiddenUsageKind = "previewType" | "kubelet" | "properties" | "policyAssignment" | "signInOnly";
+
+export const HIDDEN_USAGE_KINDS: readonly HiddenUsageKind[] = ["previewType", "kubelet", "properties", "policyAssignment", "signInOnly"];
 export type RoleScopeKind = "managementGroup" | "subscription" | "resourceGroup";
 
 export interface SubscriptionTruth {
@@ -98,6 +113,11 @@ export interface IdentityTruth {
   readonly roleAssignments: readonly RoleAssignmentTruth[];
   /** Carries the tag `uami-audit-exempt`. */
   readonly exempt: boolean;
+  /**
+   * Uses `listAssociatedResources` does not list (empty for most identities). An identity with hidden usage has
+   * zero associations, no federated credential, no exemption tag, and was created long ago.
+   */
+  readonly hiddenUsage: readonly HiddenUsageKind[];
 }
 
 /** Internal, mutable record behind an `IdentityTruth`. */
@@ -108,13 +128,31 @@ export interface IdentityRecord extends IdentityTruth {
   associationCount: number;
   /** Associations 0..generatedAssociations-1 are regenerated from the seed. */
   generatedAssociations: number;
-  /** Added at run time by `addAssociation`, served after the generated ones (a shared empty array until then). */
+  /**
+   * Served after the generated ones: the AKS clusters of hidden-kubelet identities this identity is the control
+   * plane of (placed at generation), then those added at run time by `addAssociation` (a shared empty array until then).
+   */
   extraAssociations: readonly AssociatedResource[];
   /** Resource Graph shows `tags: null` rather than `{}` for this identity (both occur in real tenants). */
   readonly argTagsNull: boolean;
   deleted: boolean;
   /** A shared empty array until the identity gets its first assignment (saves memory at 100k identities). */
   roleAssignments: readonly RoleAssignmentTruth[];
+  /** A shared empty array for most identities; `kubelet` leaves it when its cluster is removed. */
+  hiddenUsage: readonly HiddenUsageKind[];
+}
+
+/**
+ * An AKS cluster running with a hidden-`kubelet` identity. It is an association of its control-plane identity
+ * (kept in that identity's `extraAssociations`, so `listAssociatedResources` lists it for the control plane),
+ * and Resource Graph shows it with `properties.identityProfile.kubeletidentity` naming the kubelet identity.
+ */
+export interface KubeletCluster {
+  /** The cluster as the control plane's listAssociatedResources lists it. */
+  readonly resource: AssociatedResource;
+  readonly controlPlane: IdentityRecord;
+  readonly kubelet: IdentityRecord;
+  readonly location: string;
 }
 
 export interface SubscriptionRecord extends SubscriptionTruth {
@@ -144,6 +182,8 @@ export interface TenantModel {
   readonly roleAssignments: readonly RoleAssignmentTruth[];
   /** Reference time of the generation (createdAt values are before it). */
   readonly now: number;
+  /** The clusters of hidden-`kubelet` identities, by the resource object in the control plane's `extraAssociations` (removeAssociations deletes). */
+  readonly kubeletClusters: Map<AssociatedResource, KubeletCluster>;
 }
 
 /**

@@ -4,7 +4,10 @@
  *
  * - `resources`: identities (type `microsoft.managedidentity/userassignedidentities`; ARG lower-cases
  *   types and the `resourceGroup` column) and the resources that use them, whose `identity` column
- *   names the identity in `userAssignedIdentities`;
+ *   names the identity in `userAssignedIdentities`, plus the resources of hidden usage (hiddenUsage.ts);
+ * - `policyresources`: policy assignments running as an identity: those at subscription scope that
+ *   listAssociatedResources lists, and the hidden ones at management-group scope (visible to a
+ *   subscription-scoped query only with `authorizationScopeFilter` AtScopeAndAbove or wider);
  * - `authorizationresources`: role assignments (`microsoft.authorization/roleassignments`, with
  *   properties.principalId/roleDefinitionId/scope/principalType) and role definitions
  *   (`microsoft.authorization/roledefinitions`, properties.roleName/type/permissions[{actions,notActions}]);
@@ -14,7 +17,9 @@
  * subscriptionId, managedBy, sku, plan, properties, tags, identity, zones, extendedLocation.
  */
 import { associationRecordsOf, type AssociationRecord } from "./associatedResources.js";
+import { hiddenPolicyRows, hiddenResourceRows, policyAssignmentRow } from "./hiddenUsage.js";
 import type { IdentityRecord, RoleAssignmentTruth, RoleDefinitionTruth, TenantModel } from "./model.js";
+import { mix32 } from "./prng.js";
 
 export type TableRow = Record<string, unknown>;
 
@@ -70,12 +75,14 @@ class AssociationRow {
   readonly plan = null;
   readonly zones = null;
   readonly extendedLocation = null;
+  private readonly detail: Readonly<Record<string, unknown>> | undefined;
 
   constructor(
     tenant: TenantModel,
     private readonly owner: IdentityRecord,
     record: AssociationRecord,
   ) {
+    this.detail = record.properties;
     const { resource } = record;
     this.id = resource.id;
     this.name = resource.name;
@@ -88,7 +95,7 @@ class AssociationRow {
   }
 
   get properties(): Record<string, unknown> {
-    return { provisioningState: "Succeeded" };
+    return this.detail ? structuredClone(this.detail) : { provisioningState: "Succeeded" };
   }
 
   get tags(): Record<string, string> {
@@ -128,13 +135,60 @@ export function associationRow(tenant: TenantModel, identity: IdentityRecord, re
   return new AssociationRow(tenant, identity, record) as unknown as TableRow;
 }
 
-/** `resources`: live identities and every resource using an identity (those of deleted identities stay, dangling, as in Azure). */
+/**
+ * `resources`: live identities, every resource using an identity and the resources of hidden usage (those
+ * of deleted identities stay, dangling, as in Azure).
+ */
 export function* resourcesRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
   for (const identity of tenant.allIdentities) {
-    if (!identity.deleted && scope.subscriptions.has(identity.subscriptionId)) yield identityRow(tenant, identity);
+    const inScope = scope.subscriptions.has(identity.subscriptionId.toLowerCase());
+    if (!identity.deleted && inScope) yield identityRow(tenant, identity);
+    if (identity.hiddenUsage.length > 0 && inScope) yield* hiddenResourceRows(tenant, identity);
     if (identity.associationCount === 0) continue;
     for (const record of associationRecordsOf(tenant, identity)) {
-      if (record.inResources && scope.subscriptions.has(record.resource.subscriptionId.toLowerCase())) yield associationRow(tenant, identity, record);
+      if (record.table === "resources" && scope.subscriptions.has(record.resource.subscriptionId.toLowerCase())) yield associationRow(tenant, identity, record);
+    }
+  }
+}
+
+function nameHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = mix32(h, text.charCodeAt(i));
+  return h;
+}
+
+/**
+ * `policyresources`: policy assignments that run as an identity. Visibility follows the assignment's scope
+ * like `authorizationresources` (`authorizationScopeFilter`): subscription-level ones appear under their
+ * subscription, management-group ones only at or below the group's scope, or above a subscription with
+ * AtScopeAndAbove / AtScopeAboveAndBelow.
+ */
+export function* policyResourcesRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
+  const subscriptionAncestry = new Map<string, string[]>();
+  const ancestryOfSubscription = (subscriptionId: string): string[] => {
+    const key = subscriptionId.toLowerCase();
+    let chain = subscriptionAncestry.get(key);
+    if (!chain) {
+      chain = ancestryOf(tenant, { scopeKind: "subscription", subscriptionId: key, resourceGroup: "", managementGroup: "" });
+      subscriptionAncestry.set(key, chain);
+    }
+    return chain;
+  };
+  for (const identity of tenant.allIdentities) {
+    for (const { row, managementGroup } of hiddenPolicyRows(tenant, identity)) {
+      if (scope.authorizationVisible(ancestryOf(tenant, { scopeKind: "managementGroup", subscriptionId: "", resourceGroup: "", managementGroup }))) yield row;
+    }
+    if (identity.associationCount === 0) continue;
+    for (const record of associationRecordsOf(tenant, identity)) {
+      if (record.table !== "policyresources") continue;
+      const { resource } = record;
+      if (!scope.authorizationVisible(ancestryOfSubscription(resource.subscriptionId))) continue;
+      yield policyAssignmentRow(
+        tenant,
+        identity,
+        { id: resource.id, name: resource.name, location: record.location, subscriptionId: resource.subscriptionId, scope: `/subscriptions/${resource.subscriptionId}` },
+        nameHash(resource.name),
+      );
     }
   }
 }
@@ -278,6 +332,7 @@ export function tablesFor(tenant: TenantModel, scope: RowScope): Record<string, 
     resources: { [Symbol.iterator]: () => resourcesRows(tenant, scope) },
     authorizationresources: { [Symbol.iterator]: () => authorizationRows(tenant, scope) },
     resourcecontainers: { [Symbol.iterator]: () => resourceContainerRows(tenant, scope) },
+    policyresources: { [Symbol.iterator]: () => policyResourcesRows(tenant, scope) },
   };
 }
 

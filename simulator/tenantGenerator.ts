@@ -8,11 +8,20 @@
  * identity carrying the exemption tag, an unused one created in the last 3 days, an unused one with 3
  * federated credentials, unused identities holding Owner / User Access Administrator / the `*` custom
  * role, and the hand-written hostile identity names of names.ts.
+ *
+ * Hidden usage (hiddenUsage.ts): a share of identities (`hiddenUsageShare`, default 5 %) is used in ways
+ * `listAssociatedResources` does not list; they have zero associations, no federated credential, no exemption
+ * tag and were created at least 90 days ago. With 20 identities or more, every kind occurs at least once
+ * (`hiddenUsageShare: 0` turns the case off). These identities are neither in the `unusedShare` (which counts
+ * identities with no use at all) nor among the used ones.
  */
 import { makeToken } from "./auth.js";
+import { associatedResource } from "./associatedResources.js";
 import type {
   CreatedByType,
+  HiddenUsageKind,
   IdentityRecord,
+  KubeletCluster,
   ManagementGroupTruth,
   RoleAssignmentTruth,
   RoleDefinitionTruth,
@@ -20,7 +29,8 @@ import type {
   SubscriptionRecord,
   TenantModel,
 } from "./model.js";
-import { EMPTY_LIST, EMPTY_TAGS, identityKey } from "./model.js";
+import type { AssociatedResource } from "../src/arm/types.js";
+import { EMPTY_LIST, EMPTY_TAGS, HIDDEN_USAGE_KINDS, identityKey } from "./model.js";
 import {
   ENVIRONMENTS,
   EXEMPT_TAG,
@@ -41,8 +51,13 @@ export interface TenantGenerationOptions {
   /** Which tenant of the simulator (0-based); each index gives an unrelated tenant. Default 0. */
   tenantIndex?: number;
   identities: number;
-  /** Share of identities with zero associations. Default 0.2. */
+  /** Share of identities with no use at all (zero associations, no hidden usage). Default 0.2. */
   unusedShare?: number;
+  /**
+   * Share of identities with hidden usage (zero associations, used all the same; see hiddenUsage.ts). Default
+   * 0.05; with 20 identities or more at least one of each kind, room permitting. 0 turns it off.
+   */
+  hiddenUsageShare?: number;
   /** Default 4. */
   subscriptions?: number;
   /**
@@ -57,6 +72,9 @@ const DAY = 24 * HOUR;
 
 export const DEFAULT_SUBSCRIPTIONS = 4;
 export const DEFAULT_UNUSED_SHARE = 0.2;
+export const DEFAULT_HIDDEN_USAGE_SHARE = 0.05;
+/** Identities with hidden usage are at least this old, past any grace period an audit applies to new identities. */
+export const HIDDEN_USAGE_MIN_AGE_DAYS = 90;
 
 export function startOfUtcDay(ms: number): number {
   return Math.floor(ms / DAY) * DAY;
@@ -169,19 +187,45 @@ interface Guarantees {
   associationCount: Map<number, number>;
 }
 
+/** How many identities get hidden usage: the share, at least one per kind from 20 identities, leaving room for the used ones. */
+function hiddenCountFor(total: number, unusedCount: number, share: number): number {
+  if (share <= 0) return 0;
+  let count = Math.round(total * share);
+  if (total >= 20) count = Math.max(count, HIDDEN_USAGE_KINDS.length);
+  // The guaranteed used cases (paging, privileged roles) and the kubelet clusters' control planes need used identities.
+  const room = Math.max(0, total - unusedCount - (total >= 10 ? 6 : 1));
+  return Math.min(count, room);
+}
+
+/** Kinds of the j-th identity with hidden usage: every kind in turn, a second one now and then (never with signInOnly). */
+function hiddenKindsFor(prng: Prng, j: number): readonly HiddenUsageKind[] {
+  const first = HIDDEN_USAGE_KINDS[j % HIDDEN_USAGE_KINDS.length] as HiddenUsageKind;
+  if (j < HIDDEN_USAGE_KINDS.length || first === "signInOnly" || !prng.chance(0.15)) return [first];
+  const others = HIDDEN_USAGE_KINDS.filter((k) => k !== first && k !== "signInOnly");
+  return [first, prng.pick(others)];
+}
+
 /**
- * Decides which identities are unused (an exact share, shuffled) and pins the guaranteed cases listed
- * at the top of this file onto specific identities.
+ * Decides which identities are unused (an exact share, shuffled), which have hidden usage (the next ones in
+ * the shuffled order) and pins the guaranteed cases listed at the top of this file onto specific identities.
  */
-function planIdentities(prng: Prng, total: number, unusedShare: number): { unused: boolean[]; guarantees: Guarantees; order: number[] } {
+function planIdentities(
+  prng: Prng,
+  total: number,
+  unusedShare: number,
+  hiddenShare: number,
+): { unused: boolean[]; hidden: Map<number, readonly HiddenUsageKind[]>; guarantees: Guarantees; order: number[]; unusedCount: number; hiddenCount: number } {
   const order = prng.shuffle(Array.from({ length: total }, (_, i) => i));
   const unusedCount = Math.round(total * unusedShare);
   const unused = new Array<boolean>(total).fill(false);
   for (let j = 0; j < unusedCount; j++) unused[order[j] as number] = true;
+  const hiddenCount = hiddenCountFor(total, unusedCount, hiddenShare);
+  const hidden = new Map<number, readonly HiddenUsageKind[]>();
+  for (let j = 0; j < hiddenCount; j++) hidden.set(order[unusedCount + j] as number, hiddenKindsFor(prng, j));
   const guarantees: Guarantees = { exempt: new Set(), recent: new Set(), ficCount: new Map(), associationCount: new Map() };
   if (total >= 10) {
     const unusedOrder = order.slice(0, unusedCount);
-    const usedOrder = order.slice(unusedCount);
+    const usedOrder = order.slice(unusedCount + hiddenCount);
     if (unusedOrder[0] !== undefined) guarantees.exempt.add(unusedOrder[0]);
     if (unusedOrder[1] !== undefined) guarantees.recent.add(unusedOrder[1]);
     if (unusedOrder[2] !== undefined) guarantees.ficCount.set(unusedOrder[2], 3);
@@ -189,7 +233,7 @@ function planIdentities(prng: Prng, total: number, unusedShare: number): { unuse
     if (usedOrder[1] !== undefined) guarantees.associationCount.set(usedOrder[1], prng.int(250, 400));
     if (usedOrder[2] !== undefined) guarantees.recent.add(usedOrder[2]);
   }
-  return { unused, guarantees, order };
+  return { unused, hidden, guarantees, order, unusedCount, hiddenCount };
 }
 
 interface RoleContext {
@@ -294,9 +338,12 @@ function generateRoleAssignments(ctx: RoleContext, identities: IdentityRecord[],
 }
 
 function validateOptions(options: TenantGenerationOptions): void {
-  const { identities, unusedShare, subscriptions, tenantIndex } = options;
+  const { identities, unusedShare, hiddenUsageShare, subscriptions, tenantIndex } = options;
   if (!Number.isInteger(identities) || identities < 0) throw new TypeError(`identities must be a non-negative integer, got ${identities}`);
   if (unusedShare !== undefined && !(unusedShare >= 0 && unusedShare <= 1)) throw new TypeError(`unusedShare must be between 0 and 1, got ${unusedShare}`);
+  if (hiddenUsageShare !== undefined && !(hiddenUsageShare >= 0 && hiddenUsageShare <= 1)) {
+    throw new TypeError(`hiddenUsageShare must be between 0 and 1, got ${hiddenUsageShare}`);
+  }
   if (subscriptions !== undefined && (!Number.isInteger(subscriptions) || subscriptions < 1)) {
     throw new TypeError(`subscriptionsPerTenant must be a positive integer, got ${subscriptions}`);
   }
@@ -319,7 +366,12 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
   const managementGroups = managementGroupsFor(tenantId);
   const roleDefinitions = roleDefinitionsFor(prng.uuid(), firstSubscription.subscriptionId);
 
-  const { unused, guarantees, order } = planIdentities(prng, total, options.unusedShare ?? DEFAULT_UNUSED_SHARE);
+  const { unused, hidden, guarantees, order, unusedCount, hiddenCount } = planIdentities(
+    prng,
+    total,
+    options.unusedShare ?? DEFAULT_UNUSED_SHARE,
+    options.hiddenUsageShare ?? DEFAULT_HIDDEN_USAGE_SHARE,
+  );
   const identities: IdentityRecord[] = new Array<IdentityRecord>(total);
   const identityByKey = new Map<string, IdentityRecord>();
   // One lower-cased string per group name, shared by every identity in it.
@@ -344,14 +396,19 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
     const id = join("/subscriptions/", subscription.subscriptionId, "/", segment, "/", groupInId, "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/", name);
 
     const isUnused = unused[index] === true;
-    const exempt = guarantees.exempt.has(index) || prng.chance(isUnused ? 0.04 : 0.01);
+    const hiddenUsage = hidden.get(index) ?? EMPTY_LIST;
+    const isHidden = hiddenUsage.length > 0;
+    // Identities with hidden usage never carry the exemption tag: the audit must get them right on evidence alone.
+    const exempt = !isHidden && (guarantees.exempt.has(index) || prng.chance(isUnused ? 0.04 : 0.01));
     // Tag names are case-insensitive in Azure; a few exemptions are spelled with capitals.
     const exemptKey = exempt && !guarantees.exempt.has(index) && exemptSeen++ % 4 === 3 ? "UAMI-Audit-Exempt" : EXEMPT_TAG;
     const tags = generateTags(prng, exempt, exemptKey);
     const argTagsNull = Object.keys(tags).length === 0 && prng.chance(0.3);
 
-    const recent = guarantees.recent.has(index) || prng.chance(0.03);
-    const ageMs = recent ? prng.int(1, 47) * HOUR + prng.int(0, HOUR - 1) : prng.int(3 * DAY + HOUR, 730 * DAY);
+    const recent = !isHidden && (guarantees.recent.has(index) || prng.chance(0.03));
+    const ageMs = recent
+      ? prng.int(1, 47) * HOUR + prng.int(0, HOUR - 1)
+      : prng.int(isHidden ? HIDDEN_USAGE_MIN_AGE_DAYS * DAY + HOUR : 3 * DAY + HOUR, 730 * DAY);
     const createdMs = now - ageMs;
     const createdAt = armTimestamp(createdMs, prng.int(0, 9999));
     const createdByType: CreatedByType = prng.weighted([
@@ -361,9 +418,10 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
     ] as const);
     const createdBy = createdByType === "User" ? prng.pick(USER_PRINCIPALS) : prng.uuid();
 
-    const associationCount = isUnused ? 0 : (guarantees.associationCount.get(index) ?? drawAssociationCount(prng));
-    const federatedCredentialCount =
-      guarantees.ficCount.get(index) ?? (isUnused ? (prng.chance(0.15) ? prng.int(1, 4) : 0) : prng.chance(0.05) ? prng.int(1, 3) : 0);
+    const associationCount = isUnused || isHidden ? 0 : (guarantees.associationCount.get(index) ?? drawAssociationCount(prng));
+    const federatedCredentialCount = isHidden
+      ? 0
+      : (guarantees.ficCount.get(index) ?? (isUnused ? (prng.chance(0.15) ? prng.int(1, 4) : 0) : prng.chance(0.05) ? prng.int(1, 3) : 0));
 
     const record: IdentityRecord = {
       tenantId,
@@ -383,6 +441,7 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
       federatedCredentialCount,
       roleAssignments: EMPTY_LIST,
       exempt,
+      hiddenUsage,
       index,
       subscription,
       generatedAssociations: associationCount,
@@ -394,13 +453,13 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
     identityByKey.set(identityKey(subscription.subscriptionId, resourceGroupName, name), record);
   }
 
-  const unusedCount = Math.round(total * (options.unusedShare ?? DEFAULT_UNUSED_SHARE));
   const roleAssignments = generateRoleAssignments(
     { prng, tenantId, definitions: new Map(roleDefinitions.map((d) => [d.roleName, d])), subscriptions, managementGroups, now },
     identities,
     order.slice(0, unusedCount),
-    order.slice(unusedCount),
+    order.slice(unusedCount + hiddenCount),
   );
+  const kubeletClusters = placeKubeletClusters(prng, identities, order.slice(unusedCount, unusedCount + hiddenCount));
 
   return {
     index: tenantIndex,
@@ -416,5 +475,34 @@ export function generateTenant(options: TenantGenerationOptions): TenantModel {
     roleDefinitions,
     roleAssignments,
     now,
+    kubeletClusters,
   };
+}
+
+/**
+ * Gives every hidden-`kubelet` identity an AKS cluster whose control plane is a busy used identity (100
+ * associations or more when there is one): the cluster becomes an association of the control plane, so the
+ * API lists it there, while only its `properties.identityProfile` names the kubelet identity. A kubelet identity
+ * without any used identity to pair with loses the kind (tiny tenants with everything unused).
+ */
+function placeKubeletClusters(prng: Prng, identities: IdentityRecord[], hiddenOrder: number[]): Map<AssociatedResource, KubeletCluster> {
+  const clusters = new Map<AssociatedResource, KubeletCluster>();
+  const kubelets = hiddenOrder.map((i) => identities[i] as IdentityRecord).filter((i) => i.hiddenUsage.includes("kubelet"));
+  if (kubelets.length === 0) return clusters;
+  let hosts = identities.filter((i) => i.associationCount >= 100);
+  if (hosts.length === 0) hosts = identities.filter((i) => i.associationCount > 0);
+  for (const kubelet of kubelets) {
+    if (hosts.length === 0) {
+      const rest = kubelet.hiddenUsage.filter((k) => k !== "kubelet");
+      kubelet.hiddenUsage = rest.length > 0 ? rest : ["previewType"];
+      continue;
+    }
+    const controlPlane = prng.pick(hosts);
+    const name = join("aks-", prng.pick(WORKLOADS), "-", kubelet.index.toString(36), "-k");
+    const resource = associatedResource(controlPlane.subscription, controlPlane.resourceGroupName, "Microsoft.ContainerService/managedClusters", name);
+    controlPlane.extraAssociations = [...controlPlane.extraAssociations, resource];
+    controlPlane.associationCount++;
+    clusters.set(resource, { resource, controlPlane, kubelet, location: controlPlane.location });
+  }
+  return clusters;
 }

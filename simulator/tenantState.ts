@@ -93,11 +93,20 @@ export class SimulatedTenants {
 
   /** Removes the last `count` associations (added ones first), all when `count` is omitted. */
   removeAssociations(id: string, count?: number): void {
-    const { identity } = this.requireLiveIdentity(id);
+    const { tenant, identity } = this.requireLiveIdentity(id);
     if (count !== undefined && (!Number.isInteger(count) || count < 0)) throw new RangeError(`count must be a non-negative integer, got ${count}`);
     let remaining = count ?? identity.associationCount;
     const fromExtra = Math.min(remaining, identity.extraAssociations.length);
-    identity.extraAssociations = identity.extraAssociations.slice(0, identity.extraAssociations.length - fromExtra);
+    const kept = identity.extraAssociations.length - fromExtra;
+    // A removed AKS cluster takes its kubelet identity's hidden use with it (the cluster is gone).
+    for (const resource of identity.extraAssociations.slice(kept)) {
+      const cluster = tenant.kubeletClusters.get(resource);
+      if (!cluster) continue;
+      tenant.kubeletClusters.delete(resource);
+      const stillHosted = [...tenant.kubeletClusters.values()].some((c) => c.kubelet === cluster.kubelet);
+      if (!stillHosted) cluster.kubelet.hiddenUsage = cluster.kubelet.hiddenUsage.filter((k) => k !== "kubelet");
+    }
+    identity.extraAssociations = identity.extraAssociations.slice(0, kept);
     remaining -= fromExtra;
     identity.generatedAssociations = Math.max(0, identity.generatedAssociations - remaining);
     identity.associationCount = identity.generatedAssociations + identity.extraAssociations.length;

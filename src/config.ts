@@ -3,6 +3,7 @@
  * these names (test/config.test.ts checks it). Secrets (SMTP password, static ARM token) are never echoed
  * in errors or logs.
  */
+import { DEFAULT_LOGS_ENDPOINT, DEFAULT_SIGNIN_WINDOW_DAYS, MAX_SIGNIN_WINDOW_DAYS } from "./activity/signInActivity.js";
 import type { AuditScope } from "./arm/types.js";
 
 export type MailTransportKind = "none" | "smtp" | "acs";
@@ -37,6 +38,16 @@ export interface AppConfig {
   };
   /** Public base URL of the app, for links to reports in emails. */
   reportBaseUrl?: string;
+  /** Sign-ins from a Log Analytics workspace receiving Entra's ManagedIdentitySignInLogs; unset: not checked. */
+  signIns?: {
+    /** The workspace's Workspace ID (GUID). */
+    workspaceId: string;
+    windowDays: number;
+    /** Logs query endpoint without `/v1`. */
+    endpoint: string;
+    /** Static bearer token for Log Analytics; otherwise the same credential as ARM. Never logged. */
+    token?: string;
+  };
 }
 
 export class ConfigError extends Error {
@@ -61,6 +72,10 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: "UAMI_ARM_ENDPOINT", default: "https://management.azure.com", description: "Azure Resource Manager endpoint (sovereign clouds, the simulator)." },
   { name: "UAMI_ARM_TOKEN", default: "(none)", description: "Static ARM bearer token (e.g. `az account get-access-token`); otherwise `DefaultAzureCredential`. Never logged." },
   { name: "UAMI_ARM_CA_FILE", default: "(none)", description: "Extra PEM CA to trust for ARM (the simulator's test certificate)." },
+  { name: "UAMI_SIGNIN_WORKSPACE_ID", default: "(none)", description: "Workspace ID (GUID) of a Log Analytics workspace receiving Entra's `ManagedIdentitySignInLogs`: identities that signed in within the window are `active`, not `unused`. Unset: sign-ins are not checked." },
+  { name: "UAMI_SIGNIN_WINDOW_DAYS", default: String(DEFAULT_SIGNIN_WINDOW_DAYS), description: `Days of sign-ins that count (1 to ${MAX_SIGNIN_WINDOW_DAYS}, the longest a workspace keeps data queryable).` },
+  { name: "UAMI_LOGS_ENDPOINT", default: DEFAULT_LOGS_ENDPOINT, description: "Log Analytics query endpoint (sovereign clouds, the simulator)." },
+  { name: "UAMI_LOGS_TOKEN", default: "(none)", description: "Static Log Analytics bearer token (e.g. `az account get-access-token --resource https://api.loganalytics.io`); otherwise the same credential as ARM. Never logged." },
   { name: "UAMI_AUDIT_SUBSCRIPTIONS", default: "(whole tenant)", description: "Comma-separated subscription ids to audit." },
   { name: "UAMI_AUDIT_MANAGEMENT_GROUPS", default: "(whole tenant)", description: "Comma-separated management group ids to audit." },
   { name: "UAMI_AUDIT_SCHEDULE", default: "0 0 2 * * *", description: "NCRONTAB schedule of the `startAudit` timer (nightly at 02:00 UTC)." },
@@ -88,6 +103,12 @@ export const SETTINGS: readonly SettingDoc[] = [
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MANAGEMENT_GROUP = /^[A-Za-z0-9\-_().]{1,90}$/;
 const EMAIL = /^[^\s@<>,;"]+@[^\s@<>,;"]+$/;
+
+/**
+ * Most subscriptions or management groups one audit's scope may list, whether from the settings or from
+ * `POST /api/audits`; beyond it, audit a parent management group or the whole tenant instead.
+ */
+export const MAX_SCOPE_ITEMS = 5000;
 
 export function isGuid(value: string): boolean {
   return GUID.test(value);
@@ -139,10 +160,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const armEndpoint = (text("UAMI_ARM_ENDPOINT") ?? "https://management.azure.com").replace(/\/+$/, "");
   if (!/^https:\/\/[^\s/]+/.test(armEndpoint)) problems.push(`UAMI_ARM_ENDPOINT must be an https:// URL, got "${armEndpoint}"`);
 
+  const signInWorkspace = text("UAMI_SIGNIN_WORKSPACE_ID");
+  if (signInWorkspace !== undefined && !isGuid(signInWorkspace)) {
+    problems.push(`UAMI_SIGNIN_WORKSPACE_ID must be the workspace's Workspace ID (a GUID), not its name or resource id, got "${signInWorkspace}"`);
+  }
+  const signInWindowDays = number("UAMI_SIGNIN_WINDOW_DAYS", DEFAULT_SIGNIN_WINDOW_DAYS, 1, MAX_SIGNIN_WINDOW_DAYS);
+  const logsEndpoint = (text("UAMI_LOGS_ENDPOINT") ?? DEFAULT_LOGS_ENDPOINT).replace(/\/+$/, "");
+  if (!/^https:\/\/[^\s/]+/.test(logsEndpoint)) problems.push(`UAMI_LOGS_ENDPOINT must be an https:// URL, got "${logsEndpoint}"`);
+  const logsToken = text("UAMI_LOGS_TOKEN");
+
   const subscriptions = list(env.UAMI_AUDIT_SUBSCRIPTIONS);
   for (const s of subscriptions) if (!isGuid(s)) problems.push(`UAMI_AUDIT_SUBSCRIPTIONS: "${s}" is not a subscription id (GUID)`);
   const managementGroups = list(env.UAMI_AUDIT_MANAGEMENT_GROUPS);
   for (const g of managementGroups) if (!isManagementGroupId(g)) problems.push(`UAMI_AUDIT_MANAGEMENT_GROUPS: "${g}" is not a management group id`);
+  if (subscriptions.length > MAX_SCOPE_ITEMS) {
+    problems.push(`UAMI_AUDIT_SUBSCRIPTIONS lists ${subscriptions.length} subscriptions; at most ${MAX_SCOPE_ITEMS} (as POST /api/audits): use UAMI_AUDIT_MANAGEMENT_GROUPS, or the whole tenant`);
+  }
+  if (managementGroups.length > MAX_SCOPE_ITEMS) {
+    problems.push(`UAMI_AUDIT_MANAGEMENT_GROUPS lists ${managementGroups.length} management groups; at most ${MAX_SCOPE_ITEMS} (as POST /api/audits): use a parent management group, or the whole tenant`);
+  }
   if (subscriptions.length > 0 && managementGroups.length > 0) {
     problems.push("Set UAMI_AUDIT_SUBSCRIPTIONS or UAMI_AUDIT_MANAGEMENT_GROUPS, not both");
   }
@@ -199,6 +235,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
       acsEndpoint,
     },
     reportBaseUrl: text("UAMI_REPORT_BASE_URL")?.replace(/\/+$/, ""),
+    ...(signInWorkspace !== undefined
+      ? { signIns: { workspaceId: signInWorkspace, windowDays: signInWindowDays, endpoint: logsEndpoint, ...(logsToken !== undefined ? { token: logsToken } : {}) } }
+      : {}),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

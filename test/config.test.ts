@@ -76,3 +76,54 @@ describe("settings", () => {
     expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_ASSOCIATIONS_TO_STORE: "all" }).associationsToStore).toBe(Number.MAX_SAFE_INTEGER);
   });
 });
+
+describe("sign-in settings", () => {
+  const WORKSPACE = "b332fa58-f401-4607-9782-73ec3ee98cbf";
+
+  it("are off without a workspace, whatever else is set", () => {
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT }).signIns).toBeUndefined();
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_SIGNIN_WINDOW_DAYS: "90", UAMI_LOGS_TOKEN: "tok-123456" }).signIns).toBeUndefined();
+  });
+
+  it("default to a 30-day window on the public Logs endpoint, with no static token", () => {
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE }).signIns).toEqual({
+      workspaceId: WORKSPACE,
+      windowDays: 30,
+      endpoint: "https://api.loganalytics.io",
+    });
+  });
+
+  it("read the window, a sovereign or simulator endpoint (trailing slash dropped) and a static token", () => {
+    const config = loadConfig({
+      UAMI_AUDIT_TENANT_ID: TENANT,
+      UAMI_SIGNIN_WORKSPACE_ID: ` ${WORKSPACE} `,
+      UAMI_SIGNIN_WINDOW_DAYS: "730",
+      UAMI_LOGS_ENDPOINT: "https://127.0.0.1:8443/",
+      UAMI_LOGS_TOKEN: "eyJ0eXAiOiJKV1QifQ.e30.sig",
+    });
+    expect(config.signIns).toEqual({ workspaceId: WORKSPACE, windowDays: 730, endpoint: "https://127.0.0.1:8443", token: "eyJ0eXAiOiJKV1QifQ.e30.sig" });
+    expect(loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE, UAMI_SIGNIN_WINDOW_DAYS: "1" }).signIns?.windowDays).toBe(1);
+  });
+
+  it.each([
+    ["a workspace name", { UAMI_SIGNIN_WORKSPACE_ID: "law-security" }, /UAMI_SIGNIN_WORKSPACE_ID must be the workspace's Workspace ID \(a GUID\)/],
+    ["a workspace resource id", { UAMI_SIGNIN_WORKSPACE_ID: "/subscriptions/x/resourceGroups/y/providers/Microsoft.OperationalInsights/workspaces/z" }, /not its name or resource id/],
+    ["a zero window", { UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE, UAMI_SIGNIN_WINDOW_DAYS: "0" }, /UAMI_SIGNIN_WINDOW_DAYS must be an integer from 1 to 730/],
+    ["a window past retention", { UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE, UAMI_SIGNIN_WINDOW_DAYS: "731" }, /UAMI_SIGNIN_WINDOW_DAYS must be an integer from 1 to 730/],
+    ["a fractional window", { UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE, UAMI_SIGNIN_WINDOW_DAYS: "7.5" }, /UAMI_SIGNIN_WINDOW_DAYS/],
+    ["an http endpoint", { UAMI_SIGNIN_WORKSPACE_ID: WORKSPACE, UAMI_LOGS_ENDPOINT: "http://api.loganalytics.io" }, /UAMI_LOGS_ENDPOINT must be an https:\/\/ URL/],
+  ])("refuse %s", (_what, env, problem) => {
+    expect(() => loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, ...env })).toThrow(problem);
+  });
+
+  it("never echo the static token in an error", () => {
+    let message = "";
+    try {
+      loadConfig({ UAMI_AUDIT_TENANT_ID: TENANT, UAMI_SIGNIN_WORKSPACE_ID: "nope", UAMI_LOGS_TOKEN: "secret-logs-token-value" });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/UAMI_SIGNIN_WORKSPACE_ID/);
+    expect(message).not.toMatch(/secret-logs-token-value/);
+  });
+});

@@ -16,7 +16,7 @@ import { compareScalars, isBag } from "./values.js";
 type Stage = (rows: Iterable<Row>) => Row[];
 
 export interface CompiledPipeline {
-  /** Lower-case table name, as in ARG_TABLE_SCHEMAS. */
+  /** The table name as the catalog keys it (lower-case for Resource Graph). */
   readonly table: string;
   readonly usesLimit: boolean;
   /** The output columns, in order, with their static types. */
@@ -31,13 +31,24 @@ interface State {
   readonly exact: boolean;
 }
 
-export function compilePipeline(query: Query, text: string): CompiledPipeline {
-  const table = query.table.toLowerCase();
-  const schema = Object.hasOwn(ARG_TABLE_SCHEMAS, table) ? ARG_TABLE_SCHEMAS[table] : undefined;
+/** The tables a query may read, and how their names resolve. */
+export interface TableCatalog {
+  /** Schemas by table name: lower-case keys when names are case-insensitive. */
+  readonly schemas: Readonly<Record<string, readonly SchemaColumn[]>>;
+  /** Resource Graph takes table names in any case; Log Analytics only as written. */
+  readonly caseSensitive: boolean;
+}
+
+/** Resource Graph's tables, in any case: the default catalog. */
+export const ARG_CATALOG: TableCatalog = { schemas: ARG_TABLE_SCHEMAS, caseSensitive: false };
+
+export function compilePipeline(query: Query, text: string, catalog: TableCatalog = ARG_CATALOG): CompiledPipeline {
+  const table = catalog.caseSensitive ? query.table : query.table.toLowerCase();
+  const schema = Object.hasOwn(catalog.schemas, table) ? catalog.schemas[table] : undefined;
   if (schema === undefined) {
     throw errorAt(
       INVALID_QUERY,
-      `Unknown table '${query.table}': the simulator serves ${Object.keys(ARG_TABLE_SCHEMAS).join(", ")}`,
+      `Unknown table '${query.table}': the simulator serves ${Object.keys(catalog.schemas).join(", ")}`,
       text,
       query.tablePos,
     );
@@ -400,49 +411,150 @@ function compileSummarize(
     keyColumns.push({ name, type: compiled.type });
     keyEvaluators.push(compiled.evaluate);
   }
-  const countNames: string[] = [];
+  const compiledAggregates: CompiledAggregate[] = [];
   for (const item of aggregates) {
-    const expr = item.expr;
-    if (expr.kind !== "call") {
-      throw errorAt(INVALID_QUERY, "summarize expects aggregations such as count() before 'by'", text, item.pos);
-    }
-    if (expr.name !== "count") {
-      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count() is`, text, expr.pos);
-    }
-    if (expr.args.length > 0) {
-      throw errorAt(INVALID_QUERY, "count() takes no arguments", text, expr.pos);
-    }
-    const name = checkedName(item.name ?? "count_", item.pos, text);
-    requireUniqueName(seen, name, item, text);
-    countNames.push(name);
+    const aggregate = compileAggregate(item, scope, text);
+    for (const column of aggregate.columns) requireUniqueName(seen, column.name, item, text);
+    compiledAggregates.push(aggregate);
   }
-  const columns: SchemaColumn[] = [...keyColumns, ...countNames.map((name) => ({ name, type: "long" as const }))];
-  const keyNames = keyColumns.map((c) => c.name);
+  // Kusto puts the `by` columns first, then the aggregates' columns in the order written.
+  const columns: SchemaColumn[] = [...keyColumns, ...compiledAggregates.flatMap((a) => a.columns)];
+  const names = columns.map((c) => c.name);
   const keyCount = keyEvaluators.length;
 
   return {
     stage: (rows) => {
       // Groups in order of first appearance; ARG does not promise an order either.
-      const groups = new Map<unknown, { values: unknown[]; count: number }>();
+      const groups = new Map<unknown, { values: unknown[]; accumulators: Accumulator[] }>();
       for (const row of rows) {
         const values = new Array<unknown>(keyCount);
         for (let i = 0; i < keyCount; i++) values[i] = (keyEvaluators[i] as Evaluator)(row) ?? null;
         const key = keyCount === 1 ? values[0] : JSON.stringify(values);
-        const group = groups.get(key);
-        if (group === undefined) groups.set(key, { values, count: 1 });
-        else group.count++;
+        let group = groups.get(key);
+        if (group === undefined) {
+          group = { values, accumulators: compiledAggregates.map((a) => a.create()) };
+          groups.set(key, group);
+        }
+        for (const accumulator of group.accumulators) accumulator.add(row);
       }
       // Without 'by', summarize always yields one row, even over no input.
-      if (keyCount === 0 && groups.size === 0) groups.set("", { values: [], count: 0 });
+      if (keyCount === 0 && groups.size === 0) groups.set("", { values: [], accumulators: compiledAggregates.map((a) => a.create()) });
       const out: Row[] = [];
-      for (const { values, count } of groups.values()) {
+      for (const { values, accumulators } of groups.values()) {
+        const cells = [...values, ...accumulators.flatMap((a) => a.results())];
         const row: Row = {};
-        for (let i = 0; i < keyCount; i++) row[keyNames[i] as string] = values[i];
-        for (const name of countNames) row[name] = count;
+        for (let i = 0; i < names.length; i++) row[names[i] as string] = cells[i] ?? null;
         out.push(row);
       }
       return out;
     },
     state: { columns, exact: true },
   };
+}
+
+/** The running state of one aggregation over one group. */
+interface Accumulator {
+  add(row: Row): void;
+  /** One value per output column of the aggregation. */
+  results(): unknown[];
+}
+
+interface CompiledAggregate {
+  readonly columns: readonly SchemaColumn[];
+  create(): Accumulator;
+}
+
+/** Aggregations of the subset: count(), max(x), min(x), arg_max(x, c1, ...), arg_min(x, c1, ...). */
+function compileAggregate(item: NamedExpr, scope: Scope, text: string): CompiledAggregate {
+  const expr = item.expr;
+  if (expr.kind !== "call") {
+    throw errorAt(INVALID_QUERY, "summarize expects aggregations such as count() before 'by'", text, item.pos);
+  }
+  switch (expr.name) {
+    case "count": {
+      if (expr.args.length > 0) throw errorAt(INVALID_QUERY, "count() takes no arguments", text, expr.pos);
+      const name = checkedName(item.name ?? "count_", item.pos, text);
+      return {
+        columns: [{ name, type: "long" }],
+        create: () => {
+          let count = 0;
+          return { add: () => void count++, results: () => [count] };
+        },
+      };
+    }
+    case "max":
+    case "min": {
+      const [argument, ...extra] = expr.args;
+      if (argument === undefined || extra.length > 0) {
+        throw errorAt(INVALID_QUERY, `${expr.name}() takes exactly 1 argument, got ${expr.args.length}`, text, expr.pos);
+      }
+      const compiled = compileExpr(argument, scope);
+      requireGroupableType(compiled.type, `take the ${expr.name}() of`, argument.pos, text);
+      // Kusto names `max(x)` max_x when x is a column or path, and needs a name otherwise.
+      const derived = derivedName(argument);
+      const unchecked = item.name ?? (derived === undefined ? undefined : `${expr.name}_${derived}`);
+      if (unchecked === undefined) throw errorAt(INVALID_QUERY, `Name this aggregation's column: write 'name = ${expr.name}(...)'`, text, item.pos);
+      const better = expr.name === "max" ? 1 : -1;
+      const evaluate = compiled.evaluate;
+      return {
+        columns: [{ name: checkedName(unchecked, item.pos, text), type: compiled.type }],
+        create: () => {
+          let best: unknown = null;
+          return {
+            add: (row) => {
+              const value = evaluate(row);
+              // Nulls are ignored, as Kusto's max() and min() do.
+              if (value === null || value === undefined) return;
+              if (best === null || compareScalars(value, best) === better) best = value;
+            },
+            results: () => [best],
+          };
+        },
+      };
+    }
+    case "arg_max":
+    case "arg_min": {
+      if (item.name !== undefined) {
+        throw errorAt(UNSUPPORTED_OPERATOR, `Naming the result of ${expr.name}() is not supported: rename its columns with project`, text, item.pos);
+      }
+      const [target, ...returned] = expr.args;
+      if (target === undefined || returned.length === 0) {
+        throw errorAt(INVALID_QUERY, `${expr.name}() needs the expression to ${expr.name === "arg_max" ? "maximize" : "minimize"} and the columns to return`, text, expr.pos);
+      }
+      const compiledTarget = compileExpr(target, scope);
+      requireGroupableType(compiledTarget.type, `take the ${expr.name}() of`, target.pos, text);
+      const parts = [target, ...returned].map((argument) => {
+        const name = derivedName(argument);
+        if (name === undefined) {
+          throw errorAt(UNSUPPORTED_OPERATOR, `${expr.name}() arguments must be columns (or paths) in the simulator`, text, argument.pos);
+        }
+        const compiled = argument === target ? compiledTarget : compileExpr(argument, scope);
+        return { column: { name: checkedName(name, argument.pos, text), type: compiled.type } as SchemaColumn, evaluate: compiled.evaluate };
+      });
+      const evaluateTarget = compiledTarget.evaluate;
+      const evaluators = parts.map((p) => p.evaluate);
+      const better = expr.name === "arg_max" ? 1 : -1;
+      return {
+        columns: parts.map((p) => p.column),
+        create: () => {
+          let best: unknown = null;
+          let bestRow: Row | undefined;
+          return {
+            add: (row) => {
+              const value = evaluateTarget(row);
+              // Rows whose maximized value is null never win; ties keep the first row seen.
+              if (value === null || value === undefined) return;
+              if (bestRow === undefined || compareScalars(value, best) === better) {
+                best = value;
+                bestRow = row;
+              }
+            },
+            results: () => (bestRow === undefined ? evaluators.map(() => null) : evaluators.map((e) => e(bestRow as Row) ?? null)),
+          };
+        },
+      };
+    }
+    default:
+      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count(), max(), min(), arg_max() and arg_min() are`, text, expr.pos);
+  }
 }

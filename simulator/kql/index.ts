@@ -3,12 +3,14 @@
  * closures and run over in-memory rows. Anything outside the subset throws KqlError (never wrong data);
  * see README.md in this folder for the subset and its semantics.
  */
-import { compilePipeline } from "./evaluate.js";
+import { compilePipeline, type TableCatalog } from "./evaluate.js";
 import { parseQuery } from "./parser.js";
 import type { ScalarType, SchemaColumn } from "./schema.js";
 
 export { KqlError, INVALID_QUERY, UNSUPPORTED_FUNCTION, UNSUPPORTED_OPERATOR } from "./errors.js";
-export { ARG_TABLE_SCHEMAS, type ScalarType, type SchemaColumn } from "./schema.js";
+export { ARG_TABLE_SCHEMAS, LOG_ANALYTICS_TABLE_SCHEMAS, type ScalarType, type SchemaColumn } from "./schema.js";
+export { ARG_CATALOG, type TableCatalog } from "./evaluate.js";
+export { parseQuery } from "./parser.js";
 
 export type KqlRow = Record<string, unknown>;
 
@@ -24,7 +26,7 @@ export interface KqlResult {
 
 /** Compile once, run many times (the server caches compiled queries across pages). */
 export interface CompiledQuery {
-  /** The source table, lower-cased: "resources" or "authorizationresources". */
+  /** The source table as its catalog keys it: lower-cased for Resource Graph ("resources", ...). */
   readonly table: string;
   /** True when the query contains `limit` or `take` (ARG pages such queries differently). */
   readonly usesLimit: boolean;
@@ -35,9 +37,12 @@ export interface CompiledQuery {
   run(tables: Record<string, Iterable<KqlRow>>): KqlResult;
 }
 
-/** Parses and type-checks `query`; throws KqlError for syntax errors and anything outside the subset. */
-export function compileKql(query: string): CompiledQuery {
-  const pipeline = compilePipeline(parseQuery(query), query);
+/**
+ * Parses and type-checks `query`; throws KqlError for syntax errors and anything outside the subset.
+ * `catalog` names the tables it may read: Resource Graph's by default.
+ */
+export function compileKql(query: string, catalog?: TableCatalog): CompiledQuery {
+  const pipeline = compilePipeline(parseQuery(query), query, catalog);
   const table = pipeline.table;
   return {
     table,

@@ -4,6 +4,7 @@
  */
 import type { Expr } from "./ast.js";
 import { INVALID_QUERY, UNSUPPORTED_FUNCTION, errorAt } from "./errors.js";
+import { extractAll, RegexTranslationError, translateRe2 } from "./regex.js";
 import type { ScalarType, SchemaColumn } from "./schema.js";
 import {
   elementAt,
@@ -197,6 +198,7 @@ function accepts(rule: TypeRule, type: ScalarType): boolean {
 }
 
 function compileCall(expr: Extract<Expr, { kind: "call" }>, scope: Scope): CompiledExpr {
+  if (expr.name === "extract_all") return compileExtractAll(expr, scope);
   const spec = Object.hasOwn(FUNCTIONS, expr.name) ? FUNCTIONS[expr.name] : undefined;
   if (spec === undefined) {
     if (AGGREGATIONS.has(expr.name)) {
@@ -222,6 +224,43 @@ function compileCall(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Compi
   const read = argument.evaluate;
   const apply = spec.apply;
   return { type: spec.result, evaluate: (row) => apply(read(row)) };
+}
+
+/**
+ * `extract_all(regex, source)`: the regex must be a constant with 1 to 16 capture groups (Kusto's rule); it is
+ * RE2, translated or refused by regex.ts. The three-argument form (`captureGroups`) is outside the subset.
+ */
+function compileExtractAll(expr: Extract<Expr, { kind: "call" }>, scope: Scope): CompiledExpr {
+  const [regexArg, sourceArg, ...extra] = expr.args;
+  if (extra.length > 0) {
+    throw errorAt(UNSUPPORTED_FUNCTION, "extract_all() with captureGroups is not supported: write extract_all(regex, source)", scope.text, expr.pos);
+  }
+  if (regexArg === undefined || sourceArg === undefined) {
+    throw errorAt(INVALID_QUERY, `Function 'extract_all' takes 2 arguments (regex, source), got ${expr.args.length}`, scope.text, expr.pos);
+  }
+  const pattern = compileExpr(regexArg, scope);
+  if (pattern.constant === undefined || typeof pattern.constant.value !== "string") {
+    throw errorAt(INVALID_QUERY, "extract_all(): the regex must be a constant string", scope.text, regexArg.pos);
+  }
+  let translated: ReturnType<typeof translateRe2>;
+  try {
+    translated = translateRe2(pattern.constant.value);
+  } catch (error) {
+    if (error instanceof RegexTranslationError) {
+      throw errorAt(INVALID_QUERY, `extract_all(): ${error.message} (at character ${error.offset + 1} of the regex)`, scope.text, regexArg.pos);
+    }
+    throw error;
+  }
+  const { regex, groupCount } = translated;
+  if (groupCount < 1 || groupCount > 16) {
+    throw errorAt(INVALID_QUERY, `extract_all(): the regex must have between 1 and 16 capture groups, it has ${groupCount}`, scope.text, regexArg.pos);
+  }
+  const source = compileExpr(sourceArg, scope);
+  if (!accepts("string", source.type)) {
+    throw errorAt(INVALID_QUERY, `Function 'extract_all' expects a string source, got a ${source.type}`, scope.text, sourceArg.pos);
+  }
+  const read = source.evaluate;
+  return { type: "dynamic", evaluate: (row) => extractAll(regex, groupCount, toKqlString(read(row))) };
 }
 
 // ---- operators ----

@@ -31,7 +31,7 @@ describe("simulator CLI", () => {
     expect(info.endpoint).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
     expect(existsSync(info.caFile)).toBe(true);
     expect(info.tenants).toHaveLength(2);
-    expect(Object.keys(info.tenants[0]!)).toEqual(["tenantId", "subscriptions", "token"]);
+    expect(Object.keys(info.tenants[0]!)).toEqual(["tenantId", "subscriptions", "token", "workspaceId"]);
 
     const { readFile } = await import("node:fs/promises");
     const client = new SimClient(info.endpoint, await readFile(info.caFile, "utf8"), info.tenants[0]!.token);

@@ -5,15 +5,14 @@
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
 import { accountedFor, type AuditRun } from "../audit/model.js";
-import { buildRunReport, readStoredReport, verdictOptions, type FindingsSettings } from "../audit/runReport.js";
+import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
 import { createAuditRun } from "../audit/startAudit.js";
-import { verdictFor } from "../findings/verdicts.js";
 import { encodeQueueMessage } from "../queues.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
 import { readHistory } from "../store/identityResults.js";
 import { getRun, latestCompletedRun } from "../store/runs.js";
 import { ApiProblem, notFound, problem, type ApiResponse } from "./responses.js";
-import { parseFormat, parseIdentityPath, parseRunId, parseStartAuditBody } from "./validation.js";
+import { parseFormat, parseIdentityPath, parseRunId, parseStartAuditBody, readJsonBody, type RequestWithBody } from "./validation.js";
 
 export interface ApiContext {
   deps: AuditDeps;
@@ -35,9 +34,9 @@ export async function answer(fn: () => Promise<ApiResponse>): Promise<ApiRespons
 const runLocation = (runId: string) => `/api/audits/${runId}`;
 
 /** `POST /api/audits`: 202 with Location, or 409 naming the run in progress. */
-export function startAuditRequest(ctx: ApiContext, bodyText: string): Promise<ApiResponse> {
+export function startAuditRequest(ctx: ApiContext, request: RequestWithBody): Promise<ApiResponse> {
   return answer(async () => {
-    const scope = parseStartAuditBody(bodyText, ctx.defaultScope);
+    const scope = parseStartAuditBody(await readJsonBody(request), ctx.defaultScope);
     const created = await createAuditRun(ctx.deps, { tenantId: ctx.tenantId, scope, trigger: "http" });
     if (!created.started) {
       return problem(409, "Conflict", `An audit of tenant ${ctx.tenantId} is already running: ${created.activeRunId}`, {
@@ -123,13 +122,26 @@ export function getLatestReportRequest(ctx: ApiContext, format: string | null): 
 export function getIdentityHistoryRequest(ctx: ApiContext, params: { subscriptionId?: string; resourceGroup?: string; name?: string }): Promise<ApiResponse> {
   return answer(async () => {
     const identity = parseIdentityPath(params);
-    const records = await readHistory(ctx.deps.storage, identity.id);
+    // History is keyed by identity id alone, and apps of several tenants may share one storage account.
+    const records = (await readHistory(ctx.deps.storage, identity.id)).filter((r) => r.tenantId.toLowerCase() === ctx.tenantId.toLowerCase());
     if (records.length === 0) throw notFound(`No audit has seen identity ${identity.name} in resource group ${identity.resourceGroup}`);
     const history = records.map((r) => ({
       runId: r.runId,
       runStartedAt: r.runStartedAt,
       status: r.status,
-      verdict: r.status === "pending" ? null : verdictFor({ ...r, associations: [] }, verdictOptions(ctx.findings, r.runStartedAt)).verdict,
+      // The verdict the run's findings step decided and stored, from all the run's evidence; a run whose
+      // report is not built yet has none (a verdict on partial evidence could say `unused` too early).
+      verdict: r.verdict ?? null,
+      reasons: r.reasons ?? null,
+      confirmed: r.confirmed ?? null,
+      disagreement: r.disagreement ?? null,
+      evidence: {
+        referenceCount: r.referenceCount ?? null,
+        references: r.references ?? [],
+        createdTime: r.createdTime ?? null,
+        lastSignInAt: r.lastSignInAt ?? null,
+        signInResource: r.signInResource ?? null,
+      },
       associationCount: r.associationCount ?? null,
       federatedCredentialCount: r.federatedCredentialCount ?? null,
       checkedAt: r.checkedAt ?? null,

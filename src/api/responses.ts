@@ -26,3 +26,5 @@ export class ApiProblem extends Error {
 
 export const badRequest = (detail: string, extra?: Record<string, unknown>) => new ApiProblem(problem(400, "Bad Request", detail, extra));
 export const notFound = (detail: string) => new ApiProblem(problem(404, "Not Found", detail));
+export const payloadTooLarge = (detail: string) => new ApiProblem(problem(413, "Content Too Large", detail));
+export const unsupportedMediaType = (detail: string) => new ApiProblem(problem(415, "Unsupported Media Type", detail));

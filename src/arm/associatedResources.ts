@@ -17,12 +17,13 @@
  * Hence: no SDK (no released @azure/arm-msi has the operation), no hidden retries (armRequest.ts), and the
  * nextLink is mined for its token, never followed.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { AssociatedResource, AssociatedResourcesPage, AssociatedResourcesQuery } from "./types.js";
 import type { ArmConnection } from "./connection.js";
 import { sendArmRequest } from "./armRequest.js";
-import { ArmError, malformedBody, type ResponseContext } from "./errors.js";
+import { ArmError, DEFAULT_RETRY_AFTER_MS, malformedBody, type ResponseContext } from "./errors.js";
 import { asObject, optionalString, requireObject, requireString, show } from "./bodyFields.js";
-import { identityPath } from "./resourceId.js";
+import { identityPath, parseIdentityId } from "./resourceId.js";
 
 export const ASSOCIATED_RESOURCES_API_VERSIONS = ["2021-09-30-preview", "2022-01-31-preview", "2023-07-31-preview"] as const;
 export type AssociatedResourcesApiVersion = (typeof ASSOCIATED_RESOURCES_API_VERSIONS)[number];
@@ -279,5 +280,214 @@ export async function* listAllAssociatedResources(
     }
     seenTokens.add(token);
     current = { ...continuation, skipToken: token };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Is the API still there? (it exists only in preview api-versions)
+// ---------------------------------------------------------------------------------------------------
+
+/**
+ * The order the probe tries: the default (what Azure CLI pins and both real recordings used), then the
+ * newest preview that still has the operation, then the oldest.
+ */
+export const ASSOCIATED_RESOURCES_PROBE_ORDER: readonly AssociatedResourcesApiVersion[] = [
+  DEFAULT_ASSOCIATED_RESOURCES_API_VERSION,
+  "2023-07-31-preview",
+  "2021-09-30-preview",
+];
+
+export type AssociatedResourcesApiProbe =
+  | {
+      available: true;
+      apiVersion: AssociatedResourcesApiVersion;
+      tried: string[];
+      /** Set when the answer is an assumption, not a confirmation (transient failures, throttling): why. */
+      unconfirmed?: string;
+    }
+  | { available: false; code: string; reason: string; tried: string[] };
+
+export interface ProbeOptions {
+  /** Versions to try, in order; default ASSOCIATED_RESOURCES_PROBE_ORDER. */
+  versions?: readonly AssociatedResourcesApiVersion[];
+  /** Called before every HTTP request (the caller takes a slot of the tenant's 1 request/second limit here). */
+  beforeRequest?: () => Promise<void>;
+  /** Called after a 429 with its wait (Retry-After, 1000 ms when absent), before the same version is tried again. Default: sleep that long. */
+  onThrottled?: (retryAfterMs: number) => Promise<void>;
+  /** Attempts per version after 429s and transient failures (5xx, 408, no response), default 3. */
+  maxAttempts?: number;
+  abortSignal?: AbortSignal;
+  /** Per-request timeout in ms (default 60 000). */
+  timeoutMs?: number;
+  /** First backoff after a transient failure, doubled each time, default 1000 ms. */
+  retryDelayMs?: number;
+}
+
+/** The codes ARM answers when a resource type, action or api-version is not (or no longer) served. */
+const VERSION_GONE_CODES = new Set(["invalidapiversionparameter", "noregisteredproviderfound", "invalidresourcetype"]);
+/** 404 codes about the target (identity, group, subscription): the request reached the provider, the version works. */
+const TARGET_NOT_FOUND_CODES = new Set(["resourcenotfound", "resourcegroupnotfound", "subscriptionnotfound"]);
+
+/**
+ * Azure's documented limit ("Tenants with more than 5,000 subscriptions get an error", seeds/000): any 400
+ * whose code, message or details say so. The simulator answers `TenantSubscriptionLimitExceeded`; Azure's own
+ * code is not documented, so the text is matched as well.
+ */
+function isSubscriptionLimitError(error: ArmError): boolean {
+  if (error.status !== 400) return false;
+  const text = [error.code, error.armMessage, ...error.details.flatMap((d) => [d.code, d.message])].join(" ");
+  return /subscriptionlimit|subscription[ -]?limit|5,?000 subscriptions/i.test(text);
+}
+
+/**
+ * A 404 about the identity, its resource group or its subscription: gone, but the api-version answered. A
+ * `ResourceNotFound` counts as about the identity (ARM: "The Resource 'Microsoft.ManagedIdentity/
+ * userAssignedIdentities/{name}' under resource group '{rg}' was not found") unless its message names the
+ * action instead: then it is the action that is missing.
+ */
+function isTargetNotFound(error: ArmError): boolean {
+  if (error.status !== 404) return false;
+  const code = error.code.toLowerCase();
+  if (!TARGET_NOT_FOUND_CODES.has(code)) return false;
+  return !(code === "resourcenotfound" && /listassociatedresources/i.test(error.armMessage));
+}
+
+/**
+ * True when a `listAssociatedResources` error means the operation is not served at that api-version:
+ * `InvalidApiVersionParameter`, `NoRegisteredProviderFound`, `InvalidResourceType` (any status), or a 404 that
+ * is not about the identity, its resource group or its subscription (e.g. a 404 for the action itself, or a
+ * `ResourceNotFound` that does not name the identity). The worker uses it to notice the API vanishing mid-run.
+ */
+export function isApiGone(error: unknown): boolean {
+  if (!(error instanceof ArmError)) return false;
+  if (VERSION_GONE_CODES.has(error.code.toLowerCase())) return true;
+  return error.status === 404 && !isTargetNotFound(error);
+}
+
+function probeOption(name: string, value: number | undefined, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new TypeError(`probeAssociatedResourcesApi: option ${name} must be an integer from ${min} to ${max}, got ${show(value)}`);
+  }
+  return value;
+}
+
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (ms <= 0) return;
+  await delay(ms, undefined, signal ? { signal } : {});
+}
+
+type VersionOutcome =
+  | { kind: "available" }
+  | { kind: "gone"; error: ArmError }
+  | { kind: "limit"; error: ArmError }
+  | { kind: "unconfirmed"; error: ArmError };
+
+/**
+ * Which api-version of `listAssociatedResources` still answers, asked with one identity (`$top=1`, one
+ * request per attempt, each after `beforeRequest`).
+ *
+ * Per version, in order (default first, then 2023-07-31-preview, then 2021-09-30-preview):
+ * - 200 (any totalCount), or a 404 about the identity, its resource group or its subscription (deleted
+ *   meanwhile: the version answered) → `available` with that version;
+ * - `InvalidApiVersionParameter`, `NoRegisteredProviderFound`, `InvalidResourceType`, or another 404
+ *   (`isApiGone`) → the next version; when none is left, `available: false` with the last code;
+ * - a 400 about the 5,000-subscription tenant limit → `available: false` with a reason naming the limit, no
+ *   other version tried (the limit is the tenant's, not the version's);
+ * - 429 → `onThrottled(retryAfterMs)`, then the same version again; 5xx, 408 or no response → backoff, then
+ *   the same version again; both within `maxAttempts` per version.
+ *
+ * After `maxAttempts` of 429s or transient failures the probe answers `available: true` with the version it
+ * could not confirm (the default, unless earlier ones were gone) and `unconfirmed` saying why: a passing
+ * outage must not switch the audit to its degraded mode, and the per-identity checks that follow retry and
+ * report the real problem themselves (and `isApiGone` recognises the API vanishing then). Any other error (401,
+ * 403, another 400) is thrown as the ArmError: it is no answer to "which version", and retrying would not
+ * change it. An abort is rethrown.
+ */
+export async function probeAssociatedResourcesApi(
+  conn: ArmConnection,
+  identityId: string,
+  options: ProbeOptions = {},
+): Promise<AssociatedResourcesApiProbe> {
+  parseIdentityId(identityId); // a TypeError (InvalidResourceIdError) before any request
+  const versions = options.versions ?? ASSOCIATED_RESOURCES_PROBE_ORDER;
+  if (!Array.isArray(versions) || versions.length === 0) {
+    throw new TypeError("probeAssociatedResourcesApi: option versions must be a non-empty array");
+  }
+  for (const v of versions) {
+    if (!(ASSOCIATED_RESOURCES_API_VERSIONS as readonly string[]).includes(v)) {
+      throw new TypeError(`probeAssociatedResourcesApi: unknown api-version ${show(v)}; known: ${ASSOCIATED_RESOURCES_API_VERSIONS.join(", ")}`);
+    }
+  }
+  const maxAttempts = probeOption("maxAttempts", options.maxAttempts, 3, 1, 100);
+  const retryDelayMs = probeOption("retryDelayMs", options.retryDelayMs, 1000, 0, 600_000);
+  const tried: string[] = [];
+  let lastGone: ArmError | undefined;
+  for (const apiVersion of versions) {
+    tried.push(apiVersion);
+    const outcome = await probeVersion(conn, identityId, apiVersion, maxAttempts, retryDelayMs, options);
+    if (outcome.kind === "available") return { available: true, apiVersion, tried };
+    if (outcome.kind === "limit") {
+      return {
+        available: false,
+        code: outcome.error.code,
+        reason:
+          "listAssociatedResources refuses tenants with more than 5,000 subscriptions (Azure's documented limit): " +
+          `${outcome.error.status} ${outcome.error.code}: ${outcome.error.armMessage}`,
+        tried,
+      };
+    }
+    if (outcome.kind === "unconfirmed") {
+      // No answer about this version: assume it works rather than spend more of the tenant's 1/s budget.
+      return {
+        available: true,
+        apiVersion,
+        tried,
+        unconfirmed: `no answer after ${maxAttempts} attempt(s) at ${apiVersion}: ${outcome.error.message}`,
+      };
+    }
+    lastGone = outcome.error;
+  }
+  const last = lastGone as ArmError;
+  return {
+    available: false,
+    code: last.code,
+    reason: `listAssociatedResources is not served at any api-version tried (${tried.join(", ")}); the last answer was ${last.status} ${last.code}: ${last.armMessage}`,
+    tried,
+  };
+}
+
+async function probeVersion(
+  conn: ArmConnection,
+  identityId: string,
+  apiVersion: AssociatedResourcesApiVersion,
+  maxAttempts: number,
+  retryDelayMs: number,
+  options: ProbeOptions,
+): Promise<VersionOutcome> {
+  for (let attempt = 1; ; attempt += 1) {
+    await options.beforeRequest?.();
+    try {
+      await listAssociatedResourcesPage(conn, identityId, { top: 1 }, {
+        apiVersion,
+        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
+        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+      });
+      return { kind: "available" };
+    } catch (e) {
+      if (!(e instanceof ArmError)) throw e;
+      if (isTargetNotFound(e)) return { kind: "available" };
+      if (isSubscriptionLimitError(e)) return { kind: "limit", error: e };
+      if (isApiGone(e)) return { kind: "gone", error: e };
+      if (e.status !== 429 && !e.transient) throw e;
+      if (attempt >= maxAttempts) return { kind: "unconfirmed", error: e };
+      if (e.status === 429) {
+        const retryAfterMs = e.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
+        if (options.onThrottled) await options.onThrottled(retryAfterMs);
+        else await sleep(retryAfterMs, options.abortSignal);
+      } else {
+        await sleep(Math.min(30_000, e.retryAfterMs ?? retryDelayMs * 2 ** (attempt - 1)), options.abortSignal);
+      }
+    }
   }
 }

@@ -52,6 +52,9 @@ export {
   roleAssignmentsQuery,
   roleDefinitionsQuery,
   subscriptionNamesQuery,
+  identityBagReferencesQuery,
+  propertyReferencesQuery,
+  policyAssignmentReferencesQuery,
   allQueries,
   namedQueries,
   type NamedQuery,
@@ -93,10 +96,41 @@ export {
   ASSOCIATED_RESOURCES_API_VERSIONS,
   DEFAULT_ASSOCIATED_RESOURCES_API_VERSION,
   DEFAULT_MAX_ASSOCIATED_PAGES,
+  ASSOCIATED_RESOURCES_PROBE_ORDER,
+  probeAssociatedResourcesApi,
+  isApiGone,
   type AssociatedResourcesApiVersion,
   type AssociatedResourcesOptions,
   type ListAllAssociatedResourcesOptions,
+  type AssociatedResourcesApiProbe,
+  type ProbeOptions,
 } from "./associatedResources.js";
+
+export {
+  listIdentityCreatedTimes,
+  createdTimesUrl,
+  parseCreatedTimesPage,
+  isIsoDateTime,
+  RESOURCES_LIST_API_VERSION,
+  USER_ASSIGNED_IDENTITY_RESOURCE_TYPE,
+  DEFAULT_CREATED_TIMES_MAX_PAGES,
+  type IdentityCreatedTime,
+  type ListCreatedTimesOptions,
+  type CreatedTimesWait,
+  type CreatedTimesPage,
+} from "./createdTimes.js";
+
+export {
+  sweepIdentityReferences,
+  parseReferenceRow,
+  normaliseIdentityReferenceId,
+  POLICY_ASSIGNMENT_SCOPE_FILTER,
+  type ReferenceKind,
+  type IdentityReference,
+  type ReferenceSweepOptions,
+  type InvalidReferenceRow,
+  type ReferenceQueryName,
+} from "./referenceSweep.js";
 
 export {
   getIdentity,

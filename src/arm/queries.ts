@@ -2,10 +2,11 @@
  * Every KQL text this app sends to Azure Resource Graph, as pure builders, so a test can check each one
  * with Microsoft's Kusto parser (test/arm/queries.test.ts).
  *
- * Each query ends with `order by id asc`: ARG pages by `$skipToken` and its paging examples state that the
- * `id` column is required for stable pages (reference: resourcegraph/.../2024-04-01/examples/
- * ResourcesFirstPageQuery.json). None uses `limit`/`take`, which would disable the skipToken
- * (learn.microsoft.com .../resource-graph/concepts/work-with-data).
+ * Each query ends with an `order by` whose first key is `id asc` (the reference-sweep queries tie-break on
+ * `identityId`): ARG pages by `$skipToken` and its paging examples state that the `id` column is required for
+ * stable pages (reference: resourcegraph/.../2024-04-01/examples/ResourcesFirstPageQuery.json). None uses the
+ * `limit`/`take` operators, which would disable the skipToken (learn.microsoft.com .../resource-graph/
+ * concepts/work-with-data); `mv-expand ... limit 400` is mv-expand's row limit, not that operator.
  */
 
 /** All user-assigned identities in scope, one row per identity (the audit's inventory). */
@@ -48,6 +49,69 @@ export function subscriptionNamesQuery(): string {
   ].join("\n");
 }
 
+/**
+ * The reference sweep (see `referenceSweep.ts`): every resource that names a user-assigned identity, one row
+ * per (resource, identity). Three queries, because Resource Graph keeps the evidence in three places:
+ *
+ * - `identity.userAssignedIdentities`: the bag whose keys are the identities a resource runs as. Keys keep
+ *   whatever casing the resource's author wrote, hence `tolower`.
+ * - `properties`: customer-managed keys (`encryption.identity`), Key Vault reference identities, registry
+ *   pulls, the AKS kubelet identity (`identityProfile.kubeletidentity.resourceId`) and many more keep an
+ *   identity's id somewhere in `properties`. Listing paths one by one would miss the next service, so the
+ *   whole bag is serialised (`tostring`), lower-cased and every identity id is extracted (`extract_all`).
+ *   The kubelet id is projected on its own so the client can name that reference `kubelet`.
+ * - `policyresources`: policy assignments (deployIfNotExists / modify) run as an identity; they live in
+ *   their own table and are assigned at management groups above a subscription as well as at resource
+ *   groups below it, so the sweep sends this one with `authorizationScopeFilter: AtScopeAboveAndBelow`
+ *   (POLICY_ASSIGNMENT_SCOPE_FILTER in referenceSweep.ts).
+ *
+ * Operators: `where`, `extend`, `mv-expand`, `project`, `order by`, all in Resource Graph's list of
+ * supported tabular operators (learn.microsoft.com/azure/governance/resource-graph/concepts/query-language,
+ * "Supported tabular/top level operators", ms.date 03/20/2024). That list says of `mv-expand`: "RowLimit max
+ * of 400. The default is 128. Limit of 2 mv-expand in a single query". Without an explicit limit a resource
+ * naming more than 128 identities (or an identity id repeated more than 128 times in its properties: each
+ * `extract_all` match is a row) would silently lose rows, so every `mv-expand` asks for the documented
+ * maximum, `limit 400`. Scalar functions (`isnotnull`, `bag_keys`, `tolower`, `tostring`, `extract_all`):
+ * the page only says Resource Graph supports "a subset of KQL scalar functions" without listing them;
+ * `bag_keys(identity.userAssignedIdentities)` and `tostring` over `policyresources` rows are used in
+ * Microsoft's own Resource Graph queries (Azure/terraform-state-importer, .config/alz.management-groups.config.yaml).
+ * Every query pages on `id`, tie-broken by `identityId`, as ARG's paging guidance asks.
+ */
+export function identityBagReferencesQuery(): string {
+  return [
+    "resources",
+    "| where isnotnull(identity.userAssignedIdentities)",
+    "| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400",
+    "| project id, type, identityId = tolower(identityKey)",
+    "| order by id asc, identityId asc",
+  ].join("\n");
+}
+
+/** Identity ids named anywhere in a resource's `properties` (see identityBagReferencesQuery). */
+export function propertyReferencesQuery(): string {
+  return [
+    "resources",
+    "| where type !startswith 'microsoft.managedidentity/'",
+    "| extend propertiesText = tolower(tostring(properties))",
+    "| where propertiesText contains 'microsoft.managedidentity/userassignedidentities/'",
+    `| mv-expand identityId = extract_all(@'(/subscriptions/[^/"]+/resourcegroups/[^/"]+/providers/microsoft\\.managedidentity/userassignedidentities/[^/"\\\\?#]+)', propertiesText) to typeof(string) limit 400`,
+    "| project id, type, identityId, kubeletIdentityId = tolower(tostring(properties.identityProfile.kubeletidentity.resourceId))",
+    "| order by id asc, identityId asc",
+  ].join("\n");
+}
+
+/** Policy assignments that run as a user-assigned identity (sent with `authorizationScopeFilter: AtScopeAboveAndBelow`). */
+export function policyAssignmentReferencesQuery(): string {
+  return [
+    "policyresources",
+    "| where type =~ 'microsoft.authorization/policyassignments'",
+    "| where isnotnull(identity.userAssignedIdentities)",
+    "| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400",
+    "| project id, type, identityId = tolower(identityKey)",
+    "| order by id asc, identityId asc",
+  ].join("\n");
+}
+
 export interface NamedQuery {
   name: string;
   text: string;
@@ -60,6 +124,9 @@ export function namedQueries(): NamedQuery[] {
     { name: "roleAssignments", text: roleAssignmentsQuery() },
     { name: "roleDefinitions", text: roleDefinitionsQuery() },
     { name: "subscriptionNames", text: subscriptionNamesQuery() },
+    { name: "identityBagReferences", text: identityBagReferencesQuery() },
+    { name: "propertyReferences", text: propertyReferencesQuery() },
+    { name: "policyAssignmentReferences", text: policyAssignmentReferencesQuery() },
   ];
 }
 

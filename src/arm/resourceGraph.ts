@@ -62,6 +62,12 @@ export interface ResourceGraphOptions {
   onWait?: (event: ResourceGraphWait) => void;
   /** Told about conditions worth logging that do not stop the query (e.g. the 10,000-subscription cap). */
   onWarning?: (message: string) => void;
+  /**
+   * Called for every response carrying `x-ms-tenant-subscription-limit-hit: true`: Resource Graph queried
+   * only the first 10,000 subscriptions of the scope (reference README §5), so the rows are incomplete and
+   * the caller should mark its run partial. Called in addition to `onWarning`.
+   */
+  onSubscriptionLimitHit?: () => void;
 }
 
 export interface ResourceGraphWait {
@@ -419,6 +425,7 @@ function notePacing(gate: QuotaGate, headers: HttpHeaders, options: ResourceGrap
   if (headers.get("x-ms-tenant-subscription-limit-hit")?.toLowerCase() === "true") {
     // Reference README §5: above 10,000 subscriptions only the first 10,000 are queried.
     options.onWarning?.("Resource Graph used only the first 10,000 subscriptions (x-ms-tenant-subscription-limit-hit)");
+    options.onSubscriptionLimitHit?.();
   }
 }
 

@@ -15,14 +15,16 @@ import {
   getIdentity,
   isNotFound,
   isThrottled,
+  isApiGone,
   isTransient,
   listAssociatedResourcesPage,
+  type AssociatedResourcesApiVersion,
   listFederatedCredentials,
 } from "../arm/index.js";
 import type { AssociatedResource, IdentityDetails } from "../arm/types.js";
 import { encodeQueueMessage, type CheckIdentityMessage } from "../queues.js";
 import { getIdentityResult, writeAssociations, writeHistory } from "../store/identityResults.js";
-import { addRunCounters, getRun, recordIdentityResult } from "../store/runs.js";
+import { addRunCounters, getRun, recordIdentityResult, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
 import type { AuditRun, IdentityResult } from "./model.js";
 import { announceCompletion } from "./runCompletion.js";
@@ -35,7 +37,7 @@ const MAX_IN_PLACE_429_RETRIES = 3;
 const MAX_THROTTLED_REQUEUES = 200;
 
 export type CheckOutcome =
-  | { outcome: "checked"; associationCount: number }
+  | { outcome: "checked"; associationCount: number | null }
   | { outcome: "deleted" }
   | { outcome: "error"; error: string }
   | { outcome: "duplicate" }
@@ -82,7 +84,8 @@ interface CheckCounters {
 interface Gathered {
   details: IdentityDetails;
   federatedCredentialCount: number;
-  associationCount: number;
+  /** Undefined when listAssociatedResources is unavailable for the run: the verdict rests on the other evidence. */
+  associationCount: number | undefined;
   associations: AssociatedResource[];
 }
 
@@ -91,7 +94,7 @@ async function rateLimitedSlot(deps: AuditDeps, tenantId: string): Promise<void>
   if (!grant.granted) throw new Throttled(grant.retryAfterMs, "no rate-limit slot soon enough", false);
 }
 
-async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: CheckCounters): Promise<Gathered | "deleted"> {
+async function gather(deps: AuditDeps, run: AuditRun, message: CheckIdentityMessage, counter: CheckCounters): Promise<Gathered | "deleted"> {
   const id = message.identityId;
   let details: IdentityDetails;
   try {
@@ -110,6 +113,10 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: C
     throw error;
   }
 
+  const api = run.sources?.associationsApi;
+  if (api?.status === "failed") return { details, federatedCredentialCount, associationCount: undefined, associations: [] };
+  const apiVersion = api?.apiVersion as AssociatedResourcesApiVersion | undefined;
+
   const wanted = deps.settings.associationsToStore;
   const associations: AssociatedResource[] = [];
   let totalCount: number;
@@ -121,7 +128,7 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: C
     const top = wanted === 0 ? 0 : Math.min(PAGE_SIZE, wanted - associations.length);
     let page;
     try {
-      page = await listAssociatedResourcesPage(deps.arm, id, skipToken ? { top, skipToken } : { top });
+      page = await listAssociatedResourcesPage(deps.arm, id, skipToken ? { top, skipToken } : { top }, apiVersion ? { apiVersion } : {});
     } catch (error) {
       if (isThrottled(error)) {
         const retryAfterMs = (error as ArmError).retryAfterMs ?? 1000;
@@ -134,6 +141,11 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: C
         throw new Throttled(retryAfterMs, "HTTP 429 from listAssociatedResources", true);
       }
       if (isIdentityGone(error)) return "deleted";
+      if (isApiGone(error)) {
+        // The API vanished since the run's probe: the run goes on without it, not one error per identity.
+        await markAssociationsApiGone(deps, run, error);
+        return { details, federatedCredentialCount, associationCount: undefined, associations: [] };
+      }
       throw error;
     }
     pagesRead++;
@@ -144,6 +156,17 @@ async function gather(deps: AuditDeps, message: CheckIdentityMessage, counter: C
   }
 
   return { details, federatedCredentialCount, associationCount: totalCount, associations };
+}
+
+async function markAssociationsApiGone(deps: AuditDeps, run: AuditRun, error: unknown): Promise<void> {
+  const reason = `listAssociatedResources became unavailable during the run: ${describe(error)}`;
+  deps.log.warn(reason, { runId: run.runId });
+  await updateRun(deps.storage, run.runId, (current) =>
+    current.sources && current.sources.associationsApi.status !== "failed"
+      ? { sources: { ...current.sources, associationsApi: { ...current.sources.associationsApi, status: "failed", reason, at: deps.now().toISOString() } } }
+      : undefined,
+  );
+  if (run.sources) run.sources = { ...run.sources, associationsApi: { ...run.sources.associationsApi, status: "failed", reason } };
 }
 
 async function requeue(deps: AuditDeps, message: CheckIdentityMessage, delayMs: number, was429: boolean): Promise<void> {
@@ -187,7 +210,7 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
   const counter: CheckCounters = { requests: 0, throttled: 0 };
   const base: IdentityResult = { ...current, checkedAt: deps.now().toISOString() };
   try {
-    const gathered = await gather(deps, message, counter);
+    const gathered = await gather(deps, run, message, counter);
     if (gathered === "deleted") {
       await finish(deps, { ...base, status: "deleted" }, counter, run.startedAt);
       return { outcome: "deleted" };
@@ -205,7 +228,7 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
     };
     await writeAssociations(storage, message.runId, message.identityId, gathered.associations);
     const recorded = await finish(deps, result, counter, run.startedAt);
-    return recorded ? { outcome: "checked", associationCount: gathered.associationCount } : { outcome: "duplicate" };
+    return recorded ? { outcome: "checked", associationCount: gathered.associationCount ?? null } : { outcome: "duplicate" };
   } catch (error) {
     if (error instanceof Throttled) {
       if (error.was429 && (message.throttled ?? 0) >= MAX_THROTTLED_REQUEUES) {

@@ -1,5 +1,6 @@
 /** Builds the audit's collaborators from settings: the one place where real clients are created. */
-import { createArmConnection } from "../arm/index.js";
+import type { SignInSettings } from "../activity/signInActivity.js";
+import { createArmConnection, staticTokenCredential, type ArmConnection } from "../arm/index.js";
 import type { AppConfig } from "../config.js";
 import { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import { openAuditStorage } from "../store/auditStorage.js";
@@ -8,6 +9,18 @@ import { createReadPacer, DEFAULT_AUDIT_SETTINGS, silentLog, type AuditDeps, typ
 
 export type ArmSettings = Pick<AppConfig, "armEndpoint" | "armToken" | "armCaFile">;
 export type LimiterSettings = Pick<AppConfig, "ratePerSecond" | "rateSafetyMs" | "maxSlotWaitMs">;
+export type SignInConfig = NonNullable<AppConfig["signIns"]>;
+
+/** Sign-ins are read with their own static token when given, else with the ARM connection's credential. */
+export function signInSettingsFor(config: SignInConfig, arm: ArmConnection, caFile: string | undefined): SignInSettings {
+  return {
+    workspaceId: config.workspaceId,
+    windowDays: config.windowDays,
+    endpoint: config.endpoint,
+    credential: config.token ? staticTokenCredential(config.token) : arm.credential,
+    ...(caFile ? { caFile } : {}),
+  };
+}
 
 export function createAuditDeps(input: {
   arm: ArmSettings;
@@ -16,6 +29,8 @@ export function createAuditDeps(input: {
   storagePrefix?: string;
   associationsToStore?: number;
   maxDequeueCount?: number;
+  /** Where sign-in activity is read from; undefined: not checked. */
+  signIns?: SignInConfig;
   log?: AuditLog;
 }): AuditDeps {
   const storage = openAuditStorage(input.storageAccount, input.storagePrefix ?? "");
@@ -26,9 +41,11 @@ export function createAuditDeps(input: {
     ...(input.associationsToStore !== undefined ? { associationsToStore: input.associationsToStore } : {}),
     ...(input.maxDequeueCount !== undefined ? { maxDequeueCount: input.maxDequeueCount } : {}),
   };
+  const arm = createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, caFile: input.arm.armCaFile || undefined });
   return {
     storage,
-    arm: createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, caFile: input.arm.armCaFile || undefined }),
+    arm,
+    ...(input.signIns ? { signIns: signInSettingsFor(input.signIns, arm, input.arm.armCaFile || undefined) } : {}),
     limiter: new TenantRateLimiter(storage.rateLimits, {
       ratePerSecond: input.limiter.ratePerSecond,
       safetyMs: input.limiter.rateSafetyMs,

@@ -1,5 +1,6 @@
 /** What the audit's core functions need, passed in so tests give real clients pointed at Azurite and the simulator. */
 import pThrottle from "p-throttle";
+import type { SignInSettings } from "../activity/signInActivity.js";
 import type { ArmConnection } from "../arm/index.js";
 import type { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import type { AuditStorage } from "../store/auditStorage.js";
@@ -37,6 +38,8 @@ export interface AuditDeps {
   settings: AuditSettings;
   log: AuditLog;
   now: () => Date;
+  /** Where sign-in activity is read from; undefined: sign-ins are not checked (the report says so). */
+  signIns?: SignInSettings;
   /** Paces this process's ordinary ARM reads. */
   paceRead: <T>(fn: () => Promise<T>) => Promise<T>;
 }

@@ -22,6 +22,8 @@ export interface AuditRun {
   throttled: number;
   /** Why the run failed, when it did. */
   error?: string;
+  /** Which sources of evidence this run had (see `RunSources`); set once enumeration gathered them. */
+  sources?: RunSources;
   reportStatus?: "pending" | "built" | "failed";
   emailStatus?: "not-needed" | "sent" | "failed";
   emailError?: string;
@@ -39,6 +41,40 @@ export function accountedFor(run: Pick<AuditRun, "checked" | "deleted" | "failed
   return run.checked + run.deleted + run.failed;
 }
 
+/** How a resource refers to an identity, as the Resource Graph reference sweep found it. */
+export type ReferenceKind = "identity" | "kubelet" | "properties" | "policyAssignment";
+
+export interface ResourceGraphReference {
+  resourceId: string;
+  /** Lower-cased, as Resource Graph lists types. */
+  resourceType: string;
+  kind: ReferenceKind;
+}
+
+/** What one source of evidence could tell this run, decided once per run (during enumeration). */
+export interface SourceState {
+  status: "ok" | "failed" | "not-configured";
+  /** Why the source failed or was skipped, in a sentence a person reads. */
+  reason?: string;
+  at?: string;
+}
+
+/**
+ * The run-wide sources of evidence. A verdict reads them: `unused` is confirmed only when
+ * listAssociatedResources answered, and an identity's Resource Graph silence means something only when
+ * the sweep ran.
+ */
+export interface RunSources {
+  /** listAssociatedResources: the api-version that answered the probe, or why none did. */
+  associationsApi: SourceState & { apiVersion?: string };
+  /** The Resource Graph reference sweep; `partial` when Resource Graph queried only part of the tenant. */
+  resourceGraph: SourceState & { partial?: boolean; referencedIdentities?: number };
+  /** ARM's resource list with `$expand=createdTime`. */
+  createdTime: SourceState;
+  /** Entra managed-identity sign-in logs in Log Analytics. */
+  signIns: SourceState & { windowDays?: number };
+}
+
 /** Where one identity stands in a run. */
 export type CheckStatus = "pending" | "checked" | "deleted" | "error";
 
@@ -46,8 +82,16 @@ export type CheckStatus = "pending" | "checked" | "deleted" | "error";
 export interface IdentityResult extends IdentityInventoryItem {
   runId: string;
   status: CheckStatus;
-  /** `systemData.createdAt` from the identity GET. */
+  /** `systemData.createdAt` from the identity GET (real Azure usually sends no systemData). */
   createdAt?: string;
+  /** `createdTime` from ARM's resource list (`$expand=createdTime`), gathered once per run. */
+  createdTime?: string;
+  /** Resources that refer to the identity according to the run's Resource Graph sweep (count, and the first few). */
+  referenceCount?: number;
+  references?: ResourceGraphReference[];
+  /** Latest successful sign-in within the run's window (Log Analytics), and what it signed in to. */
+  lastSignInAt?: string;
+  signInResource?: string;
   /** Total associated resources (Azure's totalCount); set when status is "checked". */
   associationCount?: number;
   /** The stored first page(s) of associated resources (10 by default). */
@@ -59,4 +103,10 @@ export interface IdentityResult extends IdentityInventoryItem {
   /** Set by the findings step once the run's report is built: the verdict and, when unused, since when. */
   verdict?: string;
   unusedSince?: string;
+  /** The verdict's reasons as stored with it (JSON on the row). */
+  reasons?: string[];
+  /** `unused` confirmed by listAssociatedResources (false: the API was unavailable for the run). */
+  confirmed?: boolean;
+  /** listAssociatedResources said 0 while Resource Graph showed a reference. */
+  disagreement?: boolean;
 }

@@ -4,20 +4,21 @@
  * message was lost; an email is sent at most once per run unless sending failed.
  */
 import { odata, type TransactionAction } from "@azure/data-tables";
+import pMap from "p-map";
 import { listRoleAssignments, listSubscriptionNames } from "../arm/index.js";
 import type { RoleAssignment } from "../arm/types.js";
 import type { HistoryEntry } from "../findings/history.js";
-import { verdictFor, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
+import { azureCreationTime, sourceFlags, verdictFor, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
 import { buildDigest } from "../mail/digest.js";
 import { sendDigest } from "../mail/sendDigest.js";
 import type { MailTransport } from "../mail/transport.js";
-import { allFindings, buildReport, type AuditReport } from "../report/model.js";
+import { allFindings, buildReport, type AuditReport, type IdentityFinding } from "../report/model.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
 import type { AuditStorage } from "../store/auditStorage.js";
-import { listIdentityResults, readHistory } from "../store/identityResults.js";
+import { listIdentityResults, readHistory, type HistoryRecord } from "../store/identityResults.js";
 import { statusCode } from "../storage/storageAccount.js";
 import { submitInBatches } from "../store/batches.js";
-import { identityKey } from "../store/keys.js";
+import { identityKey, invertedTimeKey } from "../store/keys.js";
 import { getRun, identityRowKey, latestCompletedRun, listRuns, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
 import type { AuditRun, IdentityResult } from "./model.js";
@@ -101,7 +102,7 @@ async function historyFor(
     const options = verdictOptions(settings, previous.startedAt);
     for await (const identity of listIdentityResults(storage, previous.runId)) {
       const key = identity.id.toLowerCase();
-      const verdict = (identity.verdict as Verdict | undefined) ?? verdictFor(identity, options).verdict;
+      const verdict = (identity.verdict as Verdict | undefined) ?? verdictFor(identity, options, { sources: sourceFlags(previous.sources) }).verdict;
       previousRunVerdicts.set(key, verdict);
       const entries: HistoryEntry[] = [];
       const since = identity.unusedSince;
@@ -114,24 +115,74 @@ async function historyFor(
   const current = verdictOptions(settings, run.startedAt);
   for (const identity of identities) {
     const key = identity.id.toLowerCase();
-    if (history.has(key) || verdictFor(identity, current).verdict !== "unused") continue;
+    if (history.has(key) || verdictFor(identity, current, { sources: sourceFlags(run.sources) }).verdict !== "unused") continue;
     const records = await readHistory(storage, identity.id, 400);
     const entries = records
       .filter((r) => r.runId !== run.runId && r.runStartedAt < run.startedAt && r.status !== "pending")
-      .map((r) => ({ runId: r.runId, startedAt: r.runStartedAt, verdict: verdictFor({ ...r, associations: [] }, verdictOptions(settings, r.runStartedAt)).verdict }));
+      .map((r) => ({ runId: r.runId, startedAt: r.runStartedAt, verdict: storedOrLegacyVerdict(r, settings) }));
     if (entries.length > 0) history.set(key, entries);
   }
   return { history, previousRunVerdicts };
 }
 
-/** Keeps each identity's verdict and "unused since" on its row, for the next run's history. */
+/** A history record's stored verdict; records from before verdicts were stored are judged as their run did. */
+function storedOrLegacyVerdict(record: HistoryRecord, settings: FindingsSettings): Verdict {
+  return (record.verdict as Verdict | undefined) ?? verdictFor({ ...record, associations: [] }, verdictOptions(settings, record.runStartedAt)).verdict;
+}
+
+/**
+ * The first audit sighting of identities Azure gave no creation time for, from their whole history (every
+ * run, every scope): an audit that saw an identity long enough ago proves it old. Read only for those
+ * identities, one history query each: with ARM's createdTime listing working, there are none.
+ */
+async function firstSeenFor(storage: AuditStorage, run: AuditRun, identities: IdentityResult[]): Promise<Map<string, string>> {
+  const firstSeen = new Map<string, string>();
+  const undated = identities.filter((identity) => identity.status === "checked" && !azureCreationTime(identity));
+  await pMap(
+    undated,
+    async (identity) => {
+      const records = await readHistory(storage, identity.id, 5000);
+      const starts = records.filter((r) => r.runId !== run.runId && r.runStartedAt && r.runStartedAt < run.startedAt).map((r) => r.runStartedAt);
+      const earliest = starts.sort()[0];
+      if (earliest) firstSeen.set(identity.id.toLowerCase(), earliest);
+    },
+    { concurrency: 16 },
+  );
+  return firstSeen;
+}
+
+/** The stored form of a verdict: what the report, the API, the CLI and the email read. */
+function storedVerdict(finding: IdentityFinding) {
+  return {
+    verdict: finding.verdict,
+    unusedSince: finding.unusedSince ?? "",
+    reasons: JSON.stringify(finding.reasons),
+    confirmed: finding.confirmed,
+    disagreement: finding.disagreement,
+  };
+}
+
+/**
+ * Keeps each identity's verdict, its reasons and "unused since" on its run row (for the next run's history
+ * and the CLI) and on its history record (for the identity API), so nothing recomputes it.
+ */
 async function storeVerdicts(storage: AuditStorage, report: AuditReport): Promise<void> {
-  const actions: TransactionAction[] = allFindings(report).map((f) => [
-    "update",
-    { partitionKey: report.run.runId, rowKey: identityRowKey(f.id), verdict: f.verdict, unusedSince: f.unusedSince ?? "" },
-    "Merge",
-  ]);
+  const findings = allFindings(report);
+  const actions: TransactionAction[] = findings.map((f) => ["update", { partitionKey: report.run.runId, rowKey: identityRowKey(f.id), ...storedVerdict(f) }, "Merge"]);
   await submitInBatches(storage.audits, actions);
+  const historyRow = invertedTimeKey(report.run.startedAt, report.run.runId);
+  await pMap(
+    findings,
+    async (f) => {
+      try {
+        await storage.history.updateEntity({ partitionKey: identityKey(f.id), rowKey: historyRow, ...storedVerdict(f) }, "Merge");
+      } catch (error) {
+        // A record never written (the identity was recorded before history existed) has nothing to update.
+        if (statusCode(error) !== 404) throw error;
+      }
+    },
+    { concurrency: 16 },
+  );
 }
 
 const reportBlobName = (runId: string, format: ReportFormat) => `${runId}/report.${format}`;
@@ -178,6 +229,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
   const subscriptionNames = await subscriptionNamesFor(deps, run);
   const previous = await previousComparableRun(deps.storage, run);
   const { history, previousRunVerdicts } = await historyFor(deps.storage, run, identities, previous, settings);
+  const firstSeen = await firstSeenFor(deps.storage, run, identities);
   const report = buildReport({
     run,
     identities,
@@ -187,6 +239,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
     options: verdictOptions(settings, run.finishedAt ?? run.startedAt),
     portalBaseUrl: settings.portalBaseUrl,
     subscriptionNames,
+    firstSeen,
   });
   await storeVerdicts(deps.storage, report);
   await storeReport(deps.storage, report);

@@ -1,15 +1,15 @@
 /**
- * Starting a run: take the tenant's run lock, enumerate identities with Resource Graph page by page,
- * store each page as pending rows and enqueue one message per identity. Memory stays flat whatever the
- * tenant's size: one page (at most 1000 identities) is held at a time.
+ * Starting a run: take the tenant's run lock, enumerate identities with Resource Graph page by page into
+ * pending rows, gather the run-wide evidence, then enqueue one check per identity.
  */
 import { pMapIterable } from "p-map";
 import { listIdentities } from "../arm/index.js";
-import type { AuditScope, IdentityInventoryItem } from "../arm/types.js";
+import type { AuditScope } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
-import { insertInventory } from "../store/identityResults.js";
-import { failRun, finishEnumeration, releaseRunLock, startRun, type StartRunResult } from "../store/runs.js";
-import type { AuditRun, RunTrigger } from "./model.js";
+import { insertInventory, listIdentityResults } from "../store/identityResults.js";
+import { addRunCounters, failRun, finishEnumeration, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
+import type { AuditRun, IdentityResult, RunTrigger } from "./model.js";
+import { addToInventoryIndex, emptyInventoryIndex, gatherRunEvidence } from "./runEvidence.js";
 import type { AuditDeps } from "./deps.js";
 import { announceCompletion } from "./runCompletion.js";
 
@@ -41,42 +41,60 @@ async function* oneAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T> {
   }
 }
 
-async function* eachOf<T>(pages: AsyncIterable<T[]>): AsyncGenerator<T> {
-  for await (const page of pages) yield* page;
-}
-
-/** Enumerates and enqueues the identities of a run created by `createAuditRun`. */
+/**
+ * Enumerates the identities of a run created by `createAuditRun`, in three phases:
+ * 1. the inventory: Resource Graph lists the identities page by page into pending rows (the next page is
+ *    listed while the current one is stored);
+ * 2. the run-wide evidence (runEvidence.ts): the API probe, the Resource Graph reference sweep, creation
+ *    times and sign-ins, merged onto the rows;
+ * 3. the checks: one queue message per pending row, streamed from the table (pMapIterable keeps no
+ *    results, so memory does not grow with the tenant beyond the inventory index of phase 2).
+ */
 export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
   const { storage, log } = deps;
   let expected = 0;
-  // insertInventory de-duplicates exactly (a second insert of a row fails), so the client keeps no id set.
-  async function* storedPages(): AsyncGenerator<IdentityInventoryItem[]> {
-    for await (const page of listIdentities(deps.arm, run.scope, { dedupe: false })) {
+  const inventory = emptyInventoryIndex();
+  try {
+    // insertInventory de-duplicates exactly (a second insert of a row fails), so the count is exact.
+    for await (const page of oneAhead(listIdentities(deps.arm, run.scope, { dedupe: false }))) {
       const inserted = await insertInventory(storage, run.runId, page);
       expected += inserted.length;
-      yield inserted;
+      for (const item of inserted) addToInventoryIndex(inventory, item);
     }
+  } catch (error) {
+    throw await failEnumeration(deps, run, `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`, error);
   }
-  const send = (item: IdentityInventoryItem) =>
+  log.info(`Run ${run.runId} listed ${expected} identities; gathering evidence`, { runId: run.runId, expected });
+
+  const evidence = await gatherRunEvidence(deps, run, inventory);
+  await updateRun(storage, run.runId, () => ({ sources: evidence.sources }));
+  await addRunCounters(storage, run.runId, { requests: evidence.requests, throttled: evidence.throttled });
+
+  const send = (item: IdentityResult) =>
     storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }));
   try {
-    // The queue is the slow part: its sends never wait for a page. The next page is listed and stored
-    // while the current one is sent, and no more than two pages are held in memory. Results are not
-    // kept (pMapIterable, not pMap), so memory does not grow with the tenant.
     const concurrency = deps.settings.enqueueConcurrency;
-    const sends = pMapIterable(eachOf(oneAhead(storedPages())), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
+    const sends = pMapIterable(pendingIdentities(deps, run.runId), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
     for await (const _ of sends);
   } catch (error) {
-    const reason = `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`;
-    log.error(reason, { runId: run.runId, tenantId: run.tenantId });
-    await failRun(storage, run.runId, reason);
-    await releaseRunLock(storage, run.tenantId, run.runId);
-    throw new Error(`Run ${run.runId}: ${reason}`, { cause: error });
+    throw await failEnumeration(deps, run, `Enqueueing the checks failed: ${(error as Error).message}`, error);
   }
   const updated = await finishEnumeration(storage, run.runId, expected, deps.now());
   log.info(`Run ${run.runId} enumerated ${expected} identities`, { runId: run.runId, expected });
   if (updated.status === "complete") await announceCompletion(deps, updated);
   return updated;
+}
+
+async function* pendingIdentities(deps: AuditDeps, runId: string): AsyncGenerator<IdentityResult> {
+  for await (const identity of listIdentityResults(deps.storage, runId)) if (identity.status === "pending") yield identity;
+}
+
+/** Marks the run failed and releases the tenant's lock; returns the error to throw. */
+async function failEnumeration(deps: AuditDeps, run: AuditRun, reason: string, cause: unknown): Promise<Error> {
+  deps.log.error(reason, { runId: run.runId, tenantId: run.tenantId });
+  await failRun(deps.storage, run.runId, reason);
+  await releaseRunLock(deps.storage, run.tenantId, run.runId);
+  return new Error(`Run ${run.runId}: ${reason}`, { cause });
 }
 
 /** The timer's whole job: start a run unless one is in progress, then enumerate it. */

@@ -16,6 +16,7 @@ import { createSmtpTransport } from "../mail/smtpTransport.js";
 import { verdictOptions, type MailSettings } from "../audit/runReport.js";
 import { accountedFor } from "../audit/model.js";
 import { renderRunReport } from "./report.js";
+import { DEFAULT_LOGS_ENDPOINT, DEFAULT_SIGNIN_WINDOW_DAYS } from "../activity/signInActivity.js";
 import { isReportFormat, REPORT_FORMATS } from "../report/render.js";
 
 class UsageError extends Error {}
@@ -51,7 +52,11 @@ function managementGroupOption(value: string, previous: string[] = []): string[]
 function armOptions(command: Command): Command {
   return command
     .addOption(new Option("--arm-endpoint <url>", "Azure Resource Manager endpoint").env("UAMI_ARM_ENDPOINT").default("https://management.azure.com"))
-    .addOption(new Option("--token <token>", "static ARM bearer token (else DefaultAzureCredential)").env("UAMI_ARM_TOKEN"))
+    .addOption(
+      new Option("--token <token>", "static ARM bearer token (else DefaultAzureCredential); `-` reads it from standard input. Prefer UAMI_ARM_TOKEN or `-`: a command line is visible to every user of the machine")
+        .env("UAMI_ARM_TOKEN"),
+    )
+    .hook("preAction", tokenFromStandardInput)
     .addOption(new Option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)").env("UAMI_ARM_CA_FILE"))
     .addOption(
       new Option("--tenant <id>", "tenant id to audit (default: the token's tenant)").env("UAMI_AUDIT_TENANT_ID").argParser((v: string) => {
@@ -64,9 +69,31 @@ function armOptions(command: Command): Command {
     .option("--prefix <prefix>", "prefix of table and queue names (to share a storage account)", "");
 }
 
-function validateArmUrl(url: string): string {
-  if (!/^https:\/\/[^\s/]+/.test(url)) throw new UsageError(`--arm-endpoint must be an https:// URL, got "${url}"`);
+function validateHttpsUrl(option: string, url: string): string {
+  if (!/^https:\/\/[^\s/]+/.test(url)) throw new UsageError(`${option} must be an https:// URL, got "${url}"`);
   return url.replace(/\/+$/, "");
+}
+
+/**
+ * `--token -` reads the token from standard input (`az account get-access-token --query accessToken -o tsv
+ * | uami-audit scan --token - ...`), so it never shows in `ps` or /proc/<pid>/cmdline as a literal value
+ * does; such a value still works, with a warning that never repeats the token.
+ */
+async function tokenFromStandardInput(command: Command): Promise<void> {
+  const token: unknown = command.getOptionValue("token");
+  if (token === "-") {
+    let text = "";
+    for await (const chunk of process.stdin) text += String(chunk);
+    const read = text.trim();
+    if (!read) throw new UsageError("--token -: standard input held no token");
+    command.setOptionValueWithSource("token", read, command.getOptionValueSource("token") ?? "cli");
+  } else if (typeof token === "string" && token !== "" && command.getOptionValueSource("token") === "cli") {
+    process.stderr.write("warning: --token is visible to every user of this machine (ps, /proc); set UAMI_ARM_TOKEN or pass --token - and the token on standard input\n");
+  }
+}
+
+function validateArmUrl(url: string): string {
+  return validateHttpsUrl("--arm-endpoint", url);
 }
 
 /** The `tid` claim of a JWT access token, when the token is one (never logged: only the tenant id is read). */
@@ -137,6 +164,13 @@ export function buildProgram(): Command {
     .option("--smtp-secure", "implicit TLS (port 465)")
     .option("--always-send", "send the digest even when nothing is newly unused")
     .option("--report-url <url>", "link to the full report, for the digest")
+    .addOption(new Option("--signin-workspace <id>", "Log Analytics workspace id receiving Entra managed-identity sign-in logs (AADManagedIdentitySignInLogs); none: sign-ins not checked").env("UAMI_SIGNIN_WORKSPACE_ID").argParser((v: string) => {
+      if (!isGuid(v)) throw new InvalidArgumentError(`workspace "${v}" is not a workspace id (GUID)`);
+      return v.toLowerCase();
+    }))
+    .addOption(new Option("--signin-window-days <days>", "how far back a successful sign-in makes an identity `active`").env("UAMI_SIGNIN_WINDOW_DAYS").default(DEFAULT_SIGNIN_WINDOW_DAYS).argParser(positiveInteger("--signin-window-days")))
+    .addOption(new Option("--logs-endpoint <url>", "Log Analytics query endpoint (sovereign clouds, the simulator)").env("UAMI_LOGS_ENDPOINT").default(DEFAULT_LOGS_ENDPOINT))
+    .addOption(new Option("--logs-token <token>", "static Log Analytics bearer token (else the ARM credential)").env("UAMI_LOGS_TOKEN"))
     .action(async (opts) => {
       const tenantId = requireTenant(opts.tenant, opts.token);
       if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
@@ -155,6 +189,9 @@ export function buildProgram(): Command {
         associationsToStore: opts.associations,
         findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag, reportUrl: opts.reportUrl },
         mail: mailFromOptions(opts),
+        ...(opts.signinWorkspace
+          ? { signIns: { workspaceId: opts.signinWorkspace, windowDays: Number(opts.signinWindowDays), endpoint: validateHttpsUrl("--logs-endpoint", opts.logsEndpoint), ...(opts.logsToken ? { token: opts.logsToken } : {}) } }
+          : {}),
         onProgress: (run) => {
           bar?.setTotal(run.expected);
           bar?.update(accountedFor(run), { status: run.status });

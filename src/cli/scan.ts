@@ -6,7 +6,7 @@
 import type { LogHandler } from "@azure/functions";
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import { createAuditDeps } from "../audit/createAuditDeps.js";
+import { createAuditDeps, type SignInConfig } from "../audit/createAuditDeps.js";
 import type { AuditRun } from "../audit/model.js";
 import { startAudit } from "../audit/startAudit.js";
 import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
@@ -43,7 +43,7 @@ export interface CliAuditOptions {
 export async function cliAuditDeps(
   options: CliAuditOptions,
   storageAccount: StorageAccount,
-  extra: { associationsToStore?: number; maxDequeueCount?: number } = {},
+  extra: { associationsToStore?: number; maxDequeueCount?: number; signIns?: SignInConfig } = {},
 ): Promise<AuditDeps> {
   const deps = createAuditDeps({
     arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
@@ -67,6 +67,8 @@ export interface ScanOptions extends CliAuditOptions {
   onProgress?: (run: AuditRun) => void;
   findings?: FindingsSettings;
   mail?: MailSettings;
+  /** Where sign-in activity is read from; undefined: not checked. */
+  signIns?: SignInConfig;
 }
 
 export interface ScanResult {
@@ -159,7 +161,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   };
   try {
     const maxDequeueCount = options.maxDequeueCount ?? HOST_QUEUE_SETTINGS.maxDequeueCount;
-    const deps = await cliAuditDeps(options, account, { associationsToStore: options.associationsToStore, maxDequeueCount });
+    const deps = await cliAuditDeps(options, account, {
+      associationsToStore: options.associationsToStore,
+      maxDequeueCount,
+      ...(options.signIns ? { signIns: options.signIns } : {}),
+    });
     const started = await startAudit(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" });
     if (!started.started) {
       throw new Error(`A run is already in progress for tenant ${options.tenantId} (${started.activeRunId}); wait for it or use another storage account`);

@@ -1,9 +1,9 @@
-/** The `--out` JSON of `uami-audit scan`: the run and every identity with its result and verdict. */
+/** The `--out` JSON of `uami-audit scan`: the run, its sources of evidence, and every identity with its verdict and evidence. */
 import type { AssociatedResource } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import type { AuditRun, IdentityResult } from "../audit/model.js";
-import { verdictFor, type VerdictOptions } from "../findings/verdicts.js";
-import { allFindings, type AuditReport } from "../report/model.js";
+import type { AuditRun, IdentityResult, RunSources } from "../audit/model.js";
+import { sourceFlags, verdictFor, VERDICTS, type CreationSource, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
+import { allFindings, bannersFor, findingEvidence, type AuditReport, type Banner, type FindingEvidence, type IdentityFinding } from "../report/model.js";
 import { listIdentityResults, readAssociations } from "../store/identityResults.js";
 
 export interface ScanOutputIdentity {
@@ -16,7 +16,13 @@ export interface ScanOutputIdentity {
   associationCount: number | null;
   associations: AssociatedResource[];
   federatedCredentialCount: number | null;
-  verdict: string;
+  verdict: Verdict;
+  reasons: string[];
+  confirmed: boolean;
+  disagreement: boolean;
+  createdAt: string | null;
+  createdAtSource: CreationSource;
+  evidence: FindingEvidence;
 }
 
 export interface ScanOutput {
@@ -25,23 +31,35 @@ export interface ScanOutput {
   status: AuditRun["status"];
   startedAt: string;
   finishedAt: string | null;
+  sources: RunSources | null;
+  banners: Banner[];
+  countsByVerdict: Record<Verdict, number>;
+  disagreementCount: number;
   identities: ScanOutputIdentity[];
 }
 
+type Decided = Pick<IdentityFinding, "verdict" | "reasons" | "confirmed" | "disagreement" | "createdAt" | "createdAtSource" | "evidence">;
+
 /**
- * Verdicts come from the run's report when it was built; otherwise (a run that did not complete) from the
- * same `verdictFor` rules, so the output never calls an identity unused on weaker evidence than the report.
+ * Verdicts come from the run's report when it was built (decided once, from all the run's evidence);
+ * otherwise (a run that did not complete) from the same `verdictFor` over the same evidence.
  */
 export async function scanOutput(
   deps: Pick<AuditDeps, "storage">,
   run: AuditRun,
   findings: { report?: AuditReport; options: VerdictOptions },
 ): Promise<ScanOutput> {
-  const reported = new Map(findings.report ? allFindings(findings.report).map((f) => [f.key, f.verdict] as const) : []);
-  const verdictOf = (identity: IdentityResult) => reported.get(identity.id.toLowerCase()) ?? verdictFor(identity, findings.options).verdict;
+  const reported = new Map<string, Decided>(findings.report ? allFindings(findings.report).map((f) => [f.key, f] as const) : []);
+  const decide = (identity: IdentityResult): Decided => {
+    const stored = reported.get(identity.id.toLowerCase());
+    if (stored) return stored;
+    const decided = verdictFor(identity, findings.options, { sources: sourceFlags(run.sources) });
+    return { ...decided, evidence: findingEvidence(identity, run.sources, undefined, decided.createdAt, decided.createdAtSource) };
+  };
   const identities: ScanOutputIdentity[] = [];
   for await (const identity of listIdentityResults(deps.storage, run.runId)) {
     const associations = identity.status === "checked" ? await readAssociations(deps.storage, run.runId, identity.id) : [];
+    const decided = decide({ ...identity, associations });
     identities.push({
       id: identity.id,
       name: identity.name,
@@ -52,15 +70,26 @@ export async function scanOutput(
       associationCount: identity.associationCount ?? null,
       associations,
       federatedCredentialCount: identity.federatedCredentialCount ?? null,
-      verdict: verdictOf({ ...identity, associations }),
+      verdict: decided.verdict,
+      reasons: decided.reasons,
+      confirmed: decided.confirmed,
+      disagreement: decided.disagreement,
+      createdAt: decided.createdAt,
+      createdAtSource: decided.createdAtSource,
+      evidence: decided.evidence,
     });
   }
+  const countsByVerdict = Object.fromEntries(VERDICTS.map((v) => [v, identities.filter((i) => i.verdict === v).length])) as Record<Verdict, number>;
   return {
     runId: run.runId,
     tenantId: run.tenantId,
     status: run.status,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? null,
+    sources: run.sources ?? null,
+    banners: bannersFor(run.sources),
+    countsByVerdict,
+    disagreementCount: identities.filter((i) => i.disagreement).length,
     identities,
   };
 }

@@ -1,32 +1,44 @@
 /**
- * What to do about one identity after a run: the verdict and the human reasons behind it.
+ * What to do about one identity after a run: the verdict and the human reasons behind it, from every
+ * source of evidence the run had. Computed once per identity per run (the findings step) and stored; the
+ * report, the API, the CLI and the email read the stored verdict.
  *
  * The rules are applied in a fixed order, first match wins (see docs/report-schema.md, "Verdicts"):
  *
  * 1. `exempt`    the exemption tag is present (tag NAME, case-insensitive like Azure tag names; any value).
  *                Exempt beats everything, even `deleted` and `error`: an exemption is a person's decision
- *                never to act on the identity, so no list asks anyone to act on it. The verdict it would
- *                otherwise have had is kept as a reason, so stale exemptions stay visible.
+ *                never to act on the identity. The verdict it would otherwise have had is kept as a reason.
  * 2. `deleted`   carried from the run: the identity disappeared while the run was checking it.
  *    `error`     carried from the run (`error`, or `pending`: never checked). Never `unused` or `in-use`.
- * 3. `in-use`    at least one associated resource.
- *    `error`     checked but no association count: nothing is proven.
- * 4. `error`     zero associations but the federated credential count is unknown: an identity used only
- *                through federation (GitHub Actions, AKS workload identity, other clouds) has no Azure
- *                resource attached, so "unused" would be a guess, and we never call unused what we could
- *                not prove.
- *    `federated` zero associations and at least one federated identity credential: for review.
- * 5. `recent`    zero associations, no federated credentials, younger than the grace period; also when the
- *                creation date is unknown (Azure sent no `systemData.createdAt`) and no earlier audit saw
- *                the identity at least a grace period ago. An unknown age is never taken for an old one.
- * 6. `unused`    zero associations, zero federated credentials, at least `gracePeriodDays` old, not exempt.
+ * 3. `in-use`    listAssociatedResources counts at least one associated resource, or the Resource Graph
+ *                sweep found a resource that refers to the identity (its identity bag, the AKS kubelet
+ *                identity, an id in its properties, a policy assignment). When the API said 0 and Resource
+ *                Graph shows a reference, the identity is flagged as a disagreement: the API is documented
+ *                to miss preview resource types, and we never call unused what something still refers to.
+ *    `error`     the API was available but gave no count for this identity; or no source of associations
+ *                at all was available (no API, no sweep): nothing is proven.
+ * 4. `error`     federated credential count unknown (an identity used only through federation has no
+ *                Azure resource attached, so "unused" would be a guess).
+ *    `federated` at least one federated identity credential: for review.
+ * 5. `active`    no associations anywhere, but a successful sign-in within the sign-in window: something
+ *                outside Azure's resource index (a deployment script, a container group, an ML job that
+ *                exists only while it runs) uses it. For review, never a delete candidate.
+ * 6. `recent`    younger than the grace period, or of unknown age: the creation time comes from
+ *                `systemData.createdAt` when Azure sent it, else ARM's resource list (`createdTime`), else
+ *                the first audit that saw the identity, once that is at least a grace period ago. An
+ *                unknown age is never taken for an old one.
+ * 7. `unused`    none of the above: the delete candidates. `confirmed` is false when listAssociatedResources
+ *                was unavailable for the run and the verdict rests on the other evidence.
  */
-import type { IdentityResult } from "../audit/model.js";
+import type { IdentityResult, RunSources } from "../audit/model.js";
 
-export type Verdict = "unused" | "in-use" | "federated" | "recent" | "exempt" | "deleted" | "error";
+export type Verdict = "unused" | "in-use" | "federated" | "active" | "recent" | "exempt" | "deleted" | "error";
 
 /** Every verdict, in the order reports list them (the action list first, then the review lists). */
-export const VERDICTS: readonly Verdict[] = ["unused", "federated", "recent", "exempt", "error", "deleted", "in-use"];
+export const VERDICTS: readonly Verdict[] = ["unused", "active", "federated", "recent", "exempt", "error", "deleted", "in-use"];
+
+/** Where an identity's creation time came from. */
+export type CreationSource = "systemData" | "createdTime" | "firstSeen" | "unknown";
 
 export const DEFAULT_GRACE_PERIOD_DAYS = 7;
 export const DEFAULT_EXEMPT_TAG = "uami-audit-exempt";
@@ -41,17 +53,39 @@ export interface VerdictOptions {
 }
 
 /**
- * What we know about an identity beyond the run itself.
+ * What we know beyond the identity's own row.
  * `firstSeenAt`: the start of the earliest audit run that listed this identity. An identity an audit saw
  * that long ago is at least that old, which settles the age of identities Azure gives no creation date for.
+ * `sources`: which run-wide sources answered (absent: a run from before evidence was gathered, read as
+ * "the API answered, no sweep, no sign-ins", which is how those runs decided).
  */
 export interface VerdictEvidence {
   firstSeenAt?: string;
+  sources?: RunSourceFlags;
 }
+
+/** The run-wide facts a verdict needs, reduced from `RunSources`. */
+export interface RunSourceFlags {
+  /** listAssociatedResources answered the run's probe. */
+  associationsApi: boolean;
+  /** The Resource Graph reference sweep completed. */
+  resourceGraph: boolean;
+  /** Sign-ins were checked, over this many days; undefined when not configured or failed. */
+  signInWindowDays?: number;
+}
+
+export const LEGACY_SOURCES: RunSourceFlags = { associationsApi: true, resourceGraph: false };
 
 export interface VerdictResult {
   verdict: Verdict;
   reasons: string[];
+  /** For `unused`: listAssociatedResources confirmed the zero. False when the API was unavailable. */
+  confirmed: boolean;
+  /** listAssociatedResources said 0 while Resource Graph showed a reference (the verdict is `in-use`). */
+  disagreement: boolean;
+  /** The creation time the age was measured from, and where it came from. */
+  createdAt: string | null;
+  createdAtSource: CreationSource;
 }
 
 const DAY_MS = 86_400_000;
@@ -90,7 +124,9 @@ export function verdictFor(
   const exemption = findExemptionTag(identity.tags, options.exemptTag);
   if (exemption) {
     return {
+      ...unexempted,
       verdict: "exempt",
+      confirmed: false,
       reasons: [`tag ${exemption.name}=${exemption.value}`, `without the exemption: ${unexempted.verdict}`],
     };
   }
@@ -114,64 +150,127 @@ function verdictIgnoringExemption(
   options: VerdictOptions,
   evidence: VerdictEvidence,
 ): VerdictResult {
+  const sources = evidence.sources ?? LEGACY_SOURCES;
+  const graceMs = options.gracePeriodDays * DAY_MS;
+  const age = ageOf(identity, evidence.firstSeenAt, options.now, graceMs);
+  const creation = { createdAt: age.kind === "unknown" ? null : age.since.toISOString(), createdAtSource: age.kind };
+  const result = (verdict: Verdict, reasons: string[], extra: Partial<Pick<VerdictResult, "confirmed" | "disagreement">> = {}): VerdictResult => ({
+    verdict,
+    reasons,
+    confirmed: extra.confirmed ?? false,
+    disagreement: extra.disagreement ?? false,
+    ...creation,
+  });
+
   switch (identity.status) {
     case "deleted":
-      return { verdict: "deleted", reasons: ["deleted while the run was checking it"] };
+      return result("deleted", ["deleted while the run was checking it"]);
     case "error":
-      return { verdict: "error", reasons: [`check failed: ${identity.error?.trim() || "no error recorded"}`] };
+      return result("error", [`check failed: ${identity.error?.trim() || "no error recorded"}`]);
     case "pending":
-      return { verdict: "error", reasons: ["not checked"] };
+      return result("error", ["not checked"]);
     case "checked":
       break;
     default:
       // A status this code does not know proves nothing.
-      return { verdict: "error", reasons: [`unknown check status ${JSON.stringify(identity.status)}`] };
+      return result("error", [`unknown check status ${JSON.stringify(identity.status)}`]);
   }
 
-  const associations = identity.associationCount;
-  if (associations === undefined || !Number.isFinite(associations) || associations < 0) {
-    return { verdict: "error", reasons: ["associated resource count unknown"] };
-  }
-  if (associations >= 1) {
-    return { verdict: "in-use", reasons: [plural(associations, "associated resource")] };
-  }
+  const apiCount = sources.associationsApi ? countOrUndefined(identity.associationCount) : undefined;
+  const references = sources.resourceGraph ? (countOrUndefined(identity.referenceCount) ?? 0) : undefined;
+  const apiReason = apiCount === undefined ? undefined : `${plural(apiCount, "associated resource")} (listAssociatedResources)`;
+  const graphReason = references === undefined ? undefined : `${plural(references, "Resource Graph reference")}${referenceKinds(identity)}`;
 
-  const reasons = [plural(0, "associated resource")];
+  if (apiCount !== undefined && apiCount >= 1) {
+    return result("in-use", [apiReason!, ...(graphReason && references! > 0 ? [graphReason] : [])]);
+  }
+  if (references !== undefined && references >= 1) {
+    const disagreement = apiCount === 0;
+    return result("in-use", [graphReason!, ...(disagreement ? ["listAssociatedResources said 0: the sources disagree"] : [])], { disagreement });
+  }
+  if (sources.associationsApi && apiCount === undefined) {
+    return result("error", ["associated resource count unknown"]);
+  }
+  if (!sources.associationsApi && !sources.resourceGraph) {
+    return result("error", ["no source of associations was available (listAssociatedResources and the Resource Graph sweep both failed)"]);
+  }
+  const reasons = [apiReason ?? "listAssociatedResources unavailable", ...(graphReason ? [graphReason] : [])];
+
   const federated = identity.federatedCredentialCount;
   if (federated === undefined || !Number.isFinite(federated) || federated < 0) {
-    return { verdict: "error", reasons: [...reasons, "federated credentials unknown"] };
+    return result("error", [...reasons, "federated credentials unknown"]);
   }
   if (federated > 0) {
-    return { verdict: "federated", reasons: [...reasons, plural(federated, "federated identity credential")] };
+    return result("federated", [...reasons, plural(federated, "federated identity credential")]);
   }
   reasons.push(plural(0, "federated identity credential"));
 
-  const graceMs = options.gracePeriodDays * DAY_MS;
-  const age = ageOf(identity.createdAt, evidence.firstSeenAt, options.now, graceMs);
+  const signIn = recentSignIn(identity, sources, options.now);
+  if (signIn) {
+    return result("active", [...reasons, `signed in ${signIn}`]);
+  }
+  if (sources.signInWindowDays !== undefined) reasons.push(`no successful sign-in in ${plural(sources.signInWindowDays, "day")}`);
+
   const grace = `the ${options.gracePeriodDays}-day grace period`;
   if (age.kind === "unknown") {
-    return { verdict: "recent", reasons: [...reasons, `creation date unknown; treated as within ${grace}`] };
+    return result("recent", [...reasons, `creation date unknown; treated as within ${grace}`]);
   }
   const ageMs = options.now.getTime() - age.since.getTime();
-  const when = `${age.kind === "created" ? "created" : "first seen by an audit"} ${isoDate(age.since)}`;
+  const when = `${age.kind === "firstSeen" ? "first seen by an audit" : "created"} ${isoDate(age.since)}`;
   if (ageMs < graceMs) {
-    return { verdict: "recent", reasons: [...reasons, `${when}, within ${grace}`] };
+    return result("recent", [...reasons, `${when}, within ${grace}`]);
   }
-  return { verdict: "unused", reasons: [...reasons, `${when}, ${plural(Math.floor(ageMs / DAY_MS), "day")} ago`] };
+  const confirmed = apiCount === 0;
+  return result("unused", [...reasons, `${when}, ${plural(Math.floor(ageMs / DAY_MS), "day")} ago`, ...(confirmed ? [] : ["unconfirmed: listAssociatedResources was unavailable"])], { confirmed });
 }
 
-type Age = { kind: "created" | "first-seen"; since: Date } | { kind: "unknown" };
+function countOrUndefined(value: number | undefined): number | undefined {
+  return value === undefined || !Number.isFinite(value) || value < 0 ? undefined : value;
+}
+
+function referenceKinds(identity: IdentityResult): string {
+  const kinds = [...new Set((identity.references ?? []).map((r) => r.kind))];
+  return kinds.length > 0 ? ` (${kinds.join(", ")})` : "";
+}
+
+/** "on 2026-11-30 (to Azure Key Vault)" when the identity signed in within the run's window. */
+function recentSignIn(identity: IdentityResult, sources: RunSourceFlags, now: Date): string | undefined {
+  if (sources.signInWindowDays === undefined) return undefined;
+  const at = parseDate(identity.lastSignInAt);
+  if (!at || now.getTime() - at.getTime() > sources.signInWindowDays * DAY_MS) return undefined;
+  return `on ${isoDate(at)}${identity.signInResource ? ` (to ${identity.signInResource})` : ""}`;
+}
+
+type Age = { kind: "systemData" | "createdTime" | "firstSeen"; since: Date } | { kind: "unknown" };
 
 /**
- * The creation date when Azure gave one. Otherwise the first audit sighting, but only once it is at least a
- * grace period old: a lower bound on the age is proof enough for "old", never for "young".
+ * `systemData.createdAt` when Azure sent it, else `createdTime` from ARM's resource list. Otherwise the
+ * first audit sighting, but only once it is at least a grace period old: a lower bound on the age is proof
+ * enough for "old", never for "young".
  */
-function ageOf(createdAt: string | undefined, firstSeenAt: string | undefined, now: Date, graceMs: number): Age {
-  const created = parseDate(createdAt);
-  if (created) return { kind: "created", since: created };
+function ageOf(identity: Pick<IdentityResult, "createdAt" | "createdTime">, firstSeenAt: string | undefined, now: Date, graceMs: number): Age {
+  const systemData = parseDate(identity.createdAt);
+  if (systemData) return { kind: "systemData", since: systemData };
+  const createdTime = parseDate(identity.createdTime);
+  if (createdTime) return { kind: "createdTime", since: createdTime };
   const firstSeen = parseDate(firstSeenAt);
-  if (firstSeen && now.getTime() - firstSeen.getTime() >= graceMs) return { kind: "first-seen", since: firstSeen };
+  if (firstSeen && now.getTime() - firstSeen.getTime() >= graceMs) return { kind: "firstSeen", since: firstSeen };
   return { kind: "unknown" };
+}
+
+/** The creation time of an identity from Azure's own sources (systemData, then createdTime), if any. */
+export function azureCreationTime(identity: Pick<IdentityResult, "createdAt" | "createdTime">): string | undefined {
+  return parseDate(identity.createdAt) ? identity.createdAt : parseDate(identity.createdTime) ? identity.createdTime : undefined;
+}
+
+/** The run-wide flags a verdict reads, from the run's stored sources. */
+export function sourceFlags(sources: RunSources | undefined): RunSourceFlags {
+  if (!sources) return LEGACY_SOURCES;
+  return {
+    associationsApi: sources.associationsApi.status === "ok",
+    resourceGraph: sources.resourceGraph.status === "ok",
+    ...(sources.signIns.status === "ok" && sources.signIns.windowDays !== undefined ? { signInWindowDays: sources.signIns.windowDays } : {}),
+  };
 }
 
 function parseDate(value: string | undefined): Date | undefined {

@@ -6,7 +6,7 @@ import { apiContext, appRuntime, toHttpResponse, type AppRuntime } from "./runti
 export function startAuditHttpHandler(getRuntime: () => Promise<AppRuntime> = appRuntime) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const ctx = apiContext(await getRuntime(), context);
-    return toHttpResponse(await startAuditRequest(ctx, await request.text()));
+    return toHttpResponse(await startAuditRequest(ctx, request));
   };
 }
 

@@ -66,6 +66,7 @@ function textFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
       `started ${formatTime(run.startedAt)}, status ${line(run.status)}.`,
   );
   if (run.status !== "complete") out.push("This run did not complete: the results may be incomplete.");
+  for (const banner of run.banners ?? []) if (banner.level === "warning") out.push(`WARNING: ${line(banner.text)}`);
   out.push("");
   if (fresh.length === 0) {
     out.push("No identity became unused since the previous run.");
@@ -77,7 +78,7 @@ function textFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
         `   Subscription: ${line([finding.subscriptionName, finding.subscriptionId].filter(Boolean).join(" "))}; ` +
           `resource group ${line(finding.resourceGroup)}; ${line(finding.location)}`,
         `   Privileged roles: ${privilegedRoles(finding).map(line).join("; ") || "none"}`,
-        `   Created ${formatDay(finding.createdAt)}; unused since ${formatDay(finding.unusedSince)}`,
+        `   Created ${formatDay(finding.createdAt)}; unused since ${formatDay(finding.unusedSince)}${finding.confirmed ? "" : " (unconfirmed: listAssociatedResources unavailable)"}`,
         `   Portal: ${line(finding.portalUrl)}`,
         `   Delete: ${line(finding.deleteCommand ?? "")}`,
         "",
@@ -104,6 +105,7 @@ function htmlFor(report: AuditReport, fresh: IdentityFinding[], reportUrl: strin
 <body style="font-family:Segoe UI,Roboto,Helvetica,Arial,sans-serif;font-size:14px;line-height:1.5;color:#1b1b1f;max-width:760px">
 <p>uami-audit run <code>${run.runId}</code> on tenant <code>${run.tenantId}</code> (${describeRunScope(run.scope)}), started ${formatTime(run.startedAt)}, status <strong>${run.status}</strong>.</p>
 ${run.status === "complete" ? "" : html`<p style="border-left:4px solid #b3261e;padding:4px 10px">This run did not complete: the results may be incomplete.</p>`}
+${(run.banners ?? []).filter((banner) => banner.level === "warning").map((banner) => html`<p style="border-left:4px solid #b3261e;padding:4px 10px">${banner.text}</p>`)}
 ${fresh.length === 0
     ? html`<p>No identity became unused since the previous run.</p>`
     : html`<h2 style="font-size:18px">${plural(fresh.length, "identity", "identities")} newly unused, highest risk first</h2>
@@ -127,7 +129,7 @@ function newFindingHtml(finding: IdentityFinding): SafeHtml {
 <div style="font-size:16px"><strong>${finding.name}</strong> <span style="background:${color};color:#fff;border-radius:10px;padding:1px 8px;font-size:12px;text-transform:uppercase">${finding.risk.level} risk</span></div>
 <div>Subscription ${finding.subscriptionName ? html`${finding.subscriptionName} ` : ""}<code>${finding.subscriptionId}</code>, resource group ${finding.resourceGroup}, ${finding.location}</div>
 <div>Privileged roles: ${roles.length > 0 ? html`<span style="color:#b3261e">${roles.join("; ")}</span>` : "none"}</div>
-<div>Created ${formatDay(finding.createdAt)}; unused since ${formatDay(finding.unusedSince)}</div>
+<div>Created ${formatDay(finding.createdAt)}; unused since ${formatDay(finding.unusedSince)}${finding.confirmed ? "" : html` <strong>(unconfirmed: listAssociatedResources unavailable)</strong>`}</div>
 ${portal ? html`<div><a href="${portal}">Open in the Azure portal</a></div>` : ""}
 ${finding.deleteCommand ? html`<pre style="background:#f6f8fa;padding:6px;white-space:pre-wrap;word-break:break-all;margin:6px 0 0">${finding.deleteCommand}</pre>` : ""}
 </div>`;

@@ -22,6 +22,11 @@ const COLUMNS: ReadonlyArray<readonly [header: string, cell: (finding: IdentityF
   ["unusedSince", (finding) => finding.unusedSince],
   ["isNew", (finding) => finding.isNew],
   ["reasons", (finding) => finding.reasons.join("; ")],
+  ["confirmed", (finding) => finding.confirmed],
+  ["disagreement", (finding) => finding.disagreement],
+  ["createdAtSource", (finding) => finding.createdAtSource],
+  ["resourceGraphReferences", (finding) => finding.evidence.resourceGraph.referenceCount],
+  ["lastSignInAt", (finding) => finding.evidence.signIns.lastSignInAt],
   ["tags", (finding) => Object.entries(finding.tags).map(([name, value]) => `${name}=${value}`).join("; ")],
   ["error", (finding) => finding.error],
   ["portalUrl", (finding) => finding.portalUrl],
@@ -31,7 +36,10 @@ const COLUMNS: ReadonlyArray<readonly [header: string, cell: (finding: IdentityF
 /**
  * One row per identity, every verdict (unused first, ranked by risk; in-use last), with a header row.
  * `escape_formulas` prefixes `'` to any text cell starting with = + - @ tab or CR (and their full-width
- * forms), so a tag value like `=HYPERLINK(...)` stays text in a spreadsheet. The BOM makes Excel read UTF-8.
+ * forms), so a tag value like `=HYPERLINK(...)` stays text in a spreadsheet. That covers the start of a
+ * cell only: a spreadsheet whose locale splits on `;` (most of Europe) reads `env=x; =HYPERLINK(...)` as two
+ * cells, the second a formula. So a formula start after a separator (`,` `;` tab or a line break, then
+ * optional blanks) gets the same `'`. The BOM makes Excel read UTF-8.
  */
 export function renderCsv(report: AuditReport): string {
   const rows = allFindings(report).map((finding) => COLUMNS.map(([, cell]) => cell(finding)));
@@ -40,8 +48,15 @@ export function renderCsv(report: AuditReport): string {
     columns: COLUMNS.map(([header]) => header),
     bom: true,
     escape_formulas: true,
-    cast: { boolean: (value) => (value ? "true" : "false") },
+    cast: { string: neutraliseFormulasAfterSeparators, boolean: (value) => (value ? "true" : "false") },
   });
+}
+
+/** The characters `escape_formulas` treats as a formula start (with their full-width forms), after a separator. */
+const FORMULA_AFTER_SEPARATOR = /([,;\t\r\n][ \t]*)([=+\-@\uFF1D\uFF0B\uFF0D\uFF20])/g;
+
+function neutraliseFormulasAfterSeparators(value: string): string {
+  return value.replace(FORMULA_AFTER_SEPARATOR, "$1'$2");
 }
 
 function roles(finding: IdentityFinding, privileged: boolean): string {

@@ -38,6 +38,7 @@ export function renderHtml(report: AuditReport): string {
 <p class="muted">Tenant <code>${run.tenantId}</code> · ${describeRunScope(run.scope)} · run <code>${run.runId}</code></p>
 </header>
 ${run.status === "complete" ? "" : html`<p class="warning">This run is <strong>${run.status}</strong>${run.error ? html`: ${run.error}` : ""}. The lists below may be incomplete.</p>`}
+${report.run.banners.map((banner) => html`<p class="${banner.level === "warning" ? "warning" : "note"}">${banner.text}</p>`)}
 <section>
 <h2>Summary</h2>
 <div class="cards">${VERDICTS.map(
@@ -46,6 +47,7 @@ ${run.status === "complete" ? "" : html`<p class="warning">This run is <strong>$
 <p>${plural(run.identityCount, "identity", "identities")} checked, <strong>${run.newUnusedCount}</strong> newly unused since the previous run.
 Started ${formatTime(run.startedAt)}, finished ${formatTime(run.finishedAt)} (${formatDuration(run.durationSeconds)}), status ${run.status}.
 Grace period ${report.settings.gracePeriodDays} days; exemption tag <code>${report.settings.exemptTag}</code>.</p>
+${sourcesTable(report)}
 ${subscriptionTable(report)}
 </section>
 <section>
@@ -63,6 +65,37 @@ ${REVIEW_VERDICTS.map((verdict) => reviewSection(report, verdict))}
 </html>
 `;
   return page.value;
+}
+
+/** The run's sources of evidence: which answered, and the disagreements between them. */
+function sourcesTable(report: AuditReport): SafeHtml {
+  const sources = report.run.sources;
+  if (!sources) return html``;
+  const rows: [string, { status: string; reason?: string }, string][] = [
+    ["listAssociatedResources", sources.associationsApi, sources.associationsApi.apiVersion ? `api-version ${sources.associationsApi.apiVersion}` : ""],
+    ["Resource Graph reference sweep", sources.resourceGraph, `${sources.resourceGraph.referencedIdentities ?? 0} identities referenced`],
+    ["Creation times (ARM resource list)", sources.createdTime, ""],
+    ["Sign-in activity (Log Analytics)", sources.signIns, sources.signIns.windowDays ? `last ${sources.signIns.windowDays} days` : ""],
+  ];
+  return html`<table class="sources">
+<thead><tr><th>Source of evidence</th><th>Status</th><th>Detail</th></tr></thead>
+<tbody>${rows.map(([name, state, detail]) => html`
+<tr><td>${name}</td><td>${state.status}</td><td>${[detail, state.reason].filter(Boolean).join("; ")}</td></tr>`)}
+</tbody>
+</table>
+<p>${plural(report.run.disagreementCount, "identity", "identities")} where listAssociatedResources said 0 but Resource Graph showed a reference (counted in use)${report.run.unconfirmedUnusedCount > 0 ? html`; ${plural(report.run.unconfirmedUnusedCount, "unused verdict", "unused verdicts")} unconfirmed by listAssociatedResources` : ""}.</p>`;
+}
+
+/** One line per source: what it said about this identity. */
+export function evidenceText(finding: IdentityFinding): string {
+  const { associationsApi, resourceGraph, federatedCredentials, signIns, creation } = finding.evidence;
+  return [
+    associationsApi.status === "checked" ? `listAssociatedResources: ${associationsApi.count}` : `listAssociatedResources: ${associationsApi.status}`,
+    resourceGraph.status === "checked" ? `Resource Graph: ${resourceGraph.referenceCount} references` : "Resource Graph: unavailable",
+    `federated credentials: ${federatedCredentials.count ?? "unknown"}`,
+    signIns.status === "checked" ? `last sign-in: ${signIns.lastSignInAt ?? `none in ${signIns.windowDays} days`}` : `sign-ins: ${signIns.status}`,
+    `created: ${creation.createdAt ?? "unknown"} (${creation.source})`,
+  ].join("; ");
 }
 
 function subscriptionTable(report: AuditReport): SafeHtml {
@@ -90,7 +123,8 @@ function unusedCard(finding: IdentityFinding, rank: number): SafeHtml {
 <dt>Created</dt><dd>${formatDay(finding.createdAt)}</dd>
 <dt>Principal / client id</dt><dd><code>${finding.principalId}</code> / <code>${finding.clientId}</code></dd>
 <dt>Tags</dt><dd>${tagChips(finding)}</dd>
-<dt>Why unused</dt><dd>${finding.reasons.join("; ")}</dd>
+<dt>Why unused</dt><dd>${finding.confirmed ? "" : html`<span class="badge unconfirmed">unconfirmed</span> `}${finding.reasons.join("; ")}</dd>
+<dt>Evidence</dt><dd>${evidenceText(finding)}</dd>
 <dt>Why this risk</dt><dd>${finding.risk.reasons.join("; ")}</dd>
 <dt>Role assignments</dt><dd>${roleTable(finding)}</dd>
 <dt>Portal</dt><dd>${portalLink(finding, "Open in the Azure portal")}</dd>
@@ -158,6 +192,8 @@ code, pre { font: 13px/1.4 ui-monospace, "Cascadia Code", Consolas, monospace; o
 pre { background: var(--card); border: 1px solid var(--line); padding: .5rem; margin: 0; white-space: pre-wrap; user-select: all; }
 .muted { color: var(--muted); }
 .warning { border-left: 4px solid var(--critical); padding: .5rem 1rem; background: var(--card); }
+.note { border-left: 4px solid var(--muted, #5f6368); padding: .5rem 1rem; background: var(--card); }
+.badge.unconfirmed { background: #fde68a; color: #713f12; }
 .cards { display: flex; flex-wrap: wrap; gap: .75rem; }
 .card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: .5rem 1rem; min-width: 9rem; display: flex; flex-direction: column; }
 .card .count { font-size: 1.8rem; font-weight: 600; }

@@ -4,6 +4,7 @@ import type { Verdict } from "../findings/verdicts.js";
 
 export const VERDICT_TITLES: Record<Verdict, string> = {
   unused: "Unused",
+  active: "Signed in recently",
   federated: "Federated credentials only",
   recent: "Recently created",
   exempt: "Exempt",
@@ -14,18 +15,20 @@ export const VERDICT_TITLES: Record<Verdict, string> = {
 
 export const VERDICT_DESCRIPTIONS: Record<Verdict, string> = {
   unused:
-    "No associated resource, no federated credential, older than the grace period and not exempt: candidates for deletion, highest risk first.",
+    "No associated resource (neither listAssociatedResources nor Resource Graph), no federated credential, no recent sign-in, older than the grace period and not exempt: candidates for deletion, highest risk first.",
+  active:
+    "No associated resource anywhere, but a successful sign-in within the sign-in window: something outside Azure's resource index (a deployment script, a container group, a job that exists only while it runs) uses them. Review; never delete on this report alone.",
   federated:
     "No associated Azure resource, but federated credentials (GitHub Actions, Kubernetes workload identity, other clouds) may use them: review before deleting.",
   recent: "Too new (or of unknown age) to be called unused yet: they will be judged once the grace period has passed.",
   exempt: "Carry the exemption tag: never proposed for deletion.",
   error: "The audit could not prove anything about these: they are never reported as unused.",
   deleted: "Disappeared while the run was checking them.",
-  "in-use": "Attached to at least one Azure resource.",
+  "in-use": "Attached to at least one Azure resource (by listAssociatedResources or Resource Graph).",
 };
 
 /** The review sections after the unused list, in report order. */
-export const REVIEW_VERDICTS = ["federated", "recent", "exempt", "error", "deleted"] as const satisfies readonly Verdict[];
+export const REVIEW_VERDICTS = ["active", "federated", "recent", "exempt", "error", "deleted"] as const satisfies readonly Verdict[];
 
 /** What a review row says about a finding: its error when it could not be checked, else its reasons. */
 export function reviewText(finding: { error?: string | null; reasons: readonly string[] }, verdict: Verdict): string {

@@ -1,5 +1,5 @@
 import { VERDICTS } from "../findings/verdicts.js";
-import { escapeMarkdown as md, safeLinkUrl } from "./escape.js";
+import { escapeMarkdown, safeLinkUrl } from "./escape.js";
 import {
   REVIEW_VERDICTS,
   VERDICT_DESCRIPTIONS,
@@ -43,7 +43,25 @@ export function renderMarkdown(report: AuditReport): string {
     "",
   );
 
+  for (const banner of run.banners) lines.push(`> **${banner.level === "warning" ? "Warning" : "Note"}:** ${md(banner.text)}`, "");
   lines.push("## Summary", "");
+  if (run.sources) {
+    const state = (s: { status: string; reason?: string }) => md([s.status, s.reason].filter(Boolean).join(": "));
+    lines.push(
+      ...table(
+        ["Source of evidence", "Status"],
+        [
+          ["listAssociatedResources", state(run.sources.associationsApi) + (run.sources.associationsApi.apiVersion ? ` (${md(run.sources.associationsApi.apiVersion)})` : "")],
+          ["Resource Graph reference sweep", state(run.sources.resourceGraph)],
+          ["Creation times (ARM resource list)", state(run.sources.createdTime)],
+          ["Sign-in activity (Log Analytics)", state(run.sources.signIns)],
+        ],
+      ),
+      "",
+      `Disagreements (listAssociatedResources 0, Resource Graph referenced): ${run.disagreementCount}. Unconfirmed unused verdicts: ${run.unconfirmedUnusedCount}.`,
+      "",
+    );
+  }
   const verdictRows = VERDICTS.map((verdict) => [VERDICT_TITLES[verdict], String(run.countsByVerdict[verdict])]);
   lines.push(...table(["Verdict", "Identities"], verdictRows), "");
   if (run.subscriptions.length > 0) {
@@ -69,7 +87,7 @@ export function renderMarkdown(report: AuditReport): string {
         ["#", "Name", "Subscription", "Resource group", "Risk", "Role assignments", "Unused since", "Created", "Tags", "Portal"],
         report.unused.map((finding, index) => [
           String(index + 1),
-          md(finding.name) + (finding.isNew ? " **NEW**" : ""),
+          md(finding.name) + (finding.isNew ? " **NEW**" : "") + (finding.confirmed ? "" : " _unconfirmed_"),
           md(finding.subscriptionName ?? finding.subscriptionId),
           md(finding.resourceGroup),
           `${finding.risk.level} (${finding.risk.score})`,
@@ -119,6 +137,20 @@ export function renderMarkdown(report: AuditReport): string {
   lines.push(`## ${VERDICT_TITLES["in-use"]}`, "", `${inUse} in use (listed in the JSON report).`, "");
   lines.push(`_Generated ${md(formatTime(report.generatedAt))}, report schema version ${report.schemaVersion}._`, "");
   return lines.join("\n");
+}
+
+/**
+ * A value from Azure as Markdown text that no renderer turns into a link. GFM (GitHub, remark, marked)
+ * makes live links of bare `https://…`, `www.…` and `user@host` ("autolink literals"), so a tag or a
+ * subscription name could put a phishing link in front of the people who delete identities. Renderers
+ * match those patterns in the source, so writing `/`, `.` and `@` there as character references breaks
+ * the match while the rendered text reads the same.
+ */
+function md(value: unknown): string {
+  return escapeMarkdown(value)
+    .replace(/:\/\//g, ":&#47;&#47;")
+    .replace(/(www)\./gi, "$1&#46;")
+    .replace(/@/g, "&#64;");
 }
 
 /** Cells must already be escaped. */

@@ -4,7 +4,16 @@
  * report, byte for byte once rendered.
  */
 import type { AuditScope, RoleAssignment } from "../arm/types.js";
-import { runCounters, type AuditRun, type CheckStatus, type IdentityResult, type RunStatus, type RunTrigger } from "../audit/model.js";
+import {
+  runCounters,
+  type AuditRun,
+  type CheckStatus,
+  type IdentityResult,
+  type ResourceGraphReference,
+  type RunSources,
+  type RunStatus,
+  type RunTrigger,
+} from "../audit/model.js";
 import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
 import {
   assignmentsByPrincipal,
@@ -20,10 +29,20 @@ import {
   type RiskLevel,
   type ScopeLevel,
 } from "../findings/risk.js";
-import { VERDICTS, assertVerdictOptions, verdictFor, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
+import {
+  VERDICTS,
+  assertVerdictOptions,
+  azureCreationTime,
+  sourceFlags,
+  verdictFor,
+  type CreationSource,
+  type Verdict,
+  type VerdictOptions,
+} from "../findings/verdicts.js";
 import { DEFAULT_PORTAL_BASE_URL, deleteCommandFor, normalizePortalBaseUrl, portalUrlFor } from "./links.js";
 
-export const REPORT_SCHEMA_VERSION = 1;
+/** 2: evidence per identity, the `active` verdict, the run's sources and banners (docs/report-schema.md). */
+export const REPORT_SCHEMA_VERSION = 2;
 
 export interface AuditReport {
   schemaVersion: typeof REPORT_SCHEMA_VERSION;
@@ -34,6 +53,7 @@ export interface AuditReport {
   /** The action list: highest risk first. */
   unused: IdentityFinding[];
   /** Review lists, highest risk first. */
+  active: IdentityFinding[];
   federated: IdentityFinding[];
   recent: IdentityFinding[];
   exempt: IdentityFinding[];
@@ -64,8 +84,24 @@ export interface RunSummary {
   /** Every verdict is a key, in `VERDICTS` order, zero when none. */
   countsByVerdict: Record<Verdict, number>;
   newUnusedCount: number;
+  /** Which sources of evidence the run had; null for runs from before they were gathered. */
+  sources: RunSources | null;
+  /** Resource Graph queried only part of the tenant (its 10,000-subscription cap). */
+  partial: boolean;
+  /** Identities listAssociatedResources called unused while Resource Graph showed a reference. */
+  disagreementCount: number;
+  /** Unused identities whose zero the API could not confirm (it was unavailable). */
+  unconfirmedUnusedCount: number;
+  /** What a reader must know before trusting the lists: missing sources, a partial run. */
+  banners: Banner[];
   /** Sorted by subscription id. */
   subscriptions: SubscriptionSummary[];
+}
+
+export interface Banner {
+  level: "warning" | "info";
+  source: keyof RunSources | "run";
+  text: string;
 }
 
 export interface SubscriptionSummary {
@@ -112,6 +148,14 @@ export interface IdentityFinding {
   associations: AssociationSummary[];
   verdict: Verdict;
   reasons: string[];
+  /** `unused` confirmed by listAssociatedResources; false for every other verdict. */
+  confirmed: boolean;
+  /** listAssociatedResources said 0 while Resource Graph showed a reference. */
+  disagreement: boolean;
+  /** Where `createdAt` came from. */
+  createdAtSource: CreationSource;
+  /** Each source, what it said, and when. */
+  evidence: FindingEvidence;
   risk: { level: RiskLevel; score: number; reasons: string[] };
   /** Privileged first, then broadest scope first. */
   roleAssignments: RoleAssignmentSummary[];
@@ -124,6 +168,14 @@ export interface IdentityFinding {
   portalUrl: string;
   /** Only for unused identities: nobody should find a delete command next to an identity in use. */
   deleteCommand: string | null;
+}
+
+export interface FindingEvidence {
+  associationsApi: { status: "checked" | "unavailable" | "not-checked"; count: number | null; apiVersion: string | null; at: string | null };
+  resourceGraph: { status: "checked" | "unavailable"; referenceCount: number | null; references: ResourceGraphReference[]; at: string | null };
+  federatedCredentials: { count: number | null; at: string | null };
+  signIns: { status: "checked" | "not-configured" | "unavailable"; lastSignInAt: string | null; resource: string | null; windowDays: number | null; at: string | null };
+  creation: { createdAt: string | null; source: CreationSource; systemDataCreatedAt: string | null; createdTime: string | null; firstSeenAt: string | null };
 }
 
 export interface BuildReportInput {
@@ -140,6 +192,8 @@ export interface BuildReportInput {
   portalBaseUrl?: string;
   /** Subscription display names by lower-cased id (Resource Graph); names seen on associations fill the gaps. */
   subscriptionNames?: ReadonlyMap<string, string>;
+  /** Per identity key: the start of the earliest run that listed it (any run, any scope). */
+  firstSeen?: ReadonlyMap<string, string>;
 }
 
 const SCOPE_ORDER: Record<ScopeLevel, number> = {
@@ -162,6 +216,7 @@ export function buildReport(input: BuildReportInput): AuditReport {
     findingFor(identity, {
       run,
       options,
+      firstSeenAt: input.firstSeen?.get(identity.id.toLowerCase()),
       portalBaseUrl,
       assignments: byPrincipal.get(identity.principalId.toLowerCase()) ?? [],
       history: input.history.get(identity.id.toLowerCase()) ?? [],
@@ -179,6 +234,7 @@ export function buildReport(input: BuildReportInput): AuditReport {
     settings: { gracePeriodDays: options.gracePeriodDays, exemptTag: options.exemptTag, portalBaseUrl },
     run: summarizeRun(run, findings, subscriptionNames),
     unused: rankUnused(findings),
+    active: withVerdict("active"),
     federated: withVerdict("federated"),
     recent: withVerdict("recent"),
     exempt: withVerdict("exempt"),
@@ -193,6 +249,7 @@ export function buildReport(input: BuildReportInput): AuditReport {
 export function allFindings(report: AuditReport): IdentityFinding[] {
   return [
     ...report.unused,
+    ...(report.active ?? []),
     ...report.federated,
     ...report.recent,
     ...report.exempt,
@@ -205,6 +262,7 @@ export function allFindings(report: AuditReport): IdentityFinding[] {
 interface FindingContext {
   run: AuditRun;
   options: VerdictOptions;
+  firstSeenAt: string | undefined;
   portalBaseUrl: string;
   assignments: RoleAssignment[];
   history: HistoryEntry[];
@@ -214,9 +272,10 @@ interface FindingContext {
 
 function findingFor(identity: IdentityResult, context: FindingContext): IdentityFinding {
   const key = identity.id.toLowerCase();
-  const history = ownHistory(context.history, identity.createdAt, context.run.runId);
-  const firstSeenAt = sortHistory(history)[0]?.startedAt;
-  const { verdict, reasons } = verdictFor(identity, context.options, firstSeenAt ? { firstSeenAt } : {});
+  const history = ownHistory(context.history, azureCreationTime(identity), context.run.runId);
+  const firstSeenAt = earliest(context.firstSeenAt, sortHistory(history)[0]?.startedAt);
+  const decided = verdictFor(identity, context.options, { ...(firstSeenAt ? { firstSeenAt } : {}), sources: sourceFlags(context.run.sources) });
+  const { verdict, reasons } = decided;
   const risk = riskFor(context.assignments);
   const unused = verdict === "unused";
   const since = unused
@@ -234,7 +293,7 @@ function findingFor(identity: IdentityResult, context: FindingContext): Identity
     tenantId: identity.tenantId || context.run.tenantId,
     principalId: identity.principalId,
     clientId: identity.clientId,
-    createdAt: identity.createdAt ?? null,
+    createdAt: decided.createdAt,
     tags: sortedTags(identity.tags),
     status: identity.status,
     checkedAt: identity.checkedAt ?? null,
@@ -243,6 +302,10 @@ function findingFor(identity: IdentityResult, context: FindingContext): Identity
     associations: (identity.associations ?? []).map(({ id, name, type }) => ({ id, name, type })),
     verdict,
     reasons,
+    confirmed: decided.confirmed,
+    disagreement: decided.disagreement,
+    createdAtSource: decided.createdAtSource,
+    evidence: findingEvidence(identity, context.run.sources, firstSeenAt, decided.createdAt, decided.createdAtSource),
     risk: { level: risk.level, score: risk.score, reasons: risk.reasons },
     roleAssignments: summarizeAssignments(context.assignments),
     unusedSince: since ?? null,
@@ -251,6 +314,84 @@ function findingFor(identity: IdentityResult, context: FindingContext): Identity
     portalUrl: portalUrlFor(identity.tenantId || context.run.tenantId, identity.id, context.portalBaseUrl),
     deleteCommand: unused ? deleteCommandFor(identity.id) : null,
   };
+}
+
+function earliest(a: string | undefined, b: string | undefined): string | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  return Date.parse(a) <= Date.parse(b) ? a : b;
+}
+
+/** Each source of evidence about one identity: what it said, and when. */
+export function findingEvidence(
+  identity: IdentityResult,
+  sources: RunSources | undefined,
+  firstSeenAt: string | undefined,
+  createdAt: string | null,
+  createdAtSource: CreationSource,
+): FindingEvidence {
+  const flags = sourceFlags(sources);
+  const checked = identity.status === "checked";
+  const apiStatus = !flags.associationsApi ? "unavailable" : checked && identity.associationCount !== undefined ? "checked" : "not-checked";
+  const signInStatus = sources?.signIns.status === "ok" ? "checked" : sources?.signIns.status === "failed" ? "unavailable" : "not-configured";
+  return {
+    associationsApi: {
+      status: apiStatus,
+      count: apiStatus === "checked" ? (identity.associationCount ?? null) : null,
+      apiVersion: sources?.associationsApi.apiVersion ?? null,
+      at: identity.checkedAt ?? null,
+    },
+    resourceGraph: {
+      status: flags.resourceGraph ? "checked" : "unavailable",
+      referenceCount: flags.resourceGraph ? (identity.referenceCount ?? 0) : null,
+      references: flags.resourceGraph ? [...(identity.references ?? [])] : [],
+      at: sources?.resourceGraph.at ?? null,
+    },
+    federatedCredentials: { count: identity.federatedCredentialCount ?? null, at: identity.checkedAt ?? null },
+    signIns: {
+      status: signInStatus,
+      lastSignInAt: signInStatus === "checked" ? (identity.lastSignInAt ?? null) : null,
+      resource: signInStatus === "checked" ? (identity.signInResource ?? null) : null,
+      windowDays: sources?.signIns.windowDays ?? null,
+      at: sources?.signIns.at ?? null,
+    },
+    creation: {
+      createdAt,
+      source: createdAtSource,
+      systemDataCreatedAt: identity.createdAt ?? null,
+      createdTime: identity.createdTime ?? null,
+      firstSeenAt: firstSeenAt ?? null,
+    },
+  };
+}
+
+/** What a reader must know before trusting the run's lists. */
+export function bannersFor(sources: RunSources | undefined): Banner[] {
+  if (!sources) return [];
+  const banners: Banner[] = [];
+  const { associationsApi, resourceGraph, createdTime, signIns } = sources;
+  if (associationsApi.status === "failed") {
+    banners.push({
+      level: "warning",
+      source: "associationsApi",
+      text: `listAssociatedResources was unavailable for this run: ${associationsApi.reason ?? "no reason given"}. Unused verdicts rest on the Resource Graph sweep, federated credentials, creation times and sign-ins, and are marked unconfirmed.`,
+    });
+  }
+  if (resourceGraph.status === "failed") {
+    banners.push({ level: "warning", source: "resourceGraph", text: `${resourceGraph.reason ?? "The Resource Graph reference sweep failed"}. Identities were judged without it.` });
+  }
+  if (resourceGraph.partial) {
+    banners.push({ level: "warning", source: "run", text: `This run is partial: ${resourceGraph.reason ?? "Resource Graph queried only part of the tenant"}.` });
+  }
+  if (createdTime.status === "failed") {
+    banners.push({ level: "warning", source: "createdTime", text: `${createdTime.reason ?? "Creation times could not be listed"}. Identities without a known creation time are listed as recent.` });
+  }
+  if (signIns.status === "failed") {
+    banners.push({ level: "warning", source: "signIns", text: `Sign-in activity was not checked: ${signIns.reason ?? "the query failed"}.` });
+  } else if (signIns.status === "not-configured") {
+    banners.push({ level: "info", source: "signIns", text: "Sign-in activity was not checked: no Log Analytics workspace is configured (UAMI_SIGNIN_WORKSPACE_ID)." });
+  }
+  return banners;
 }
 
 /**
@@ -318,6 +459,11 @@ function summarizeRun(
     identityCount: findings.length,
     countsByVerdict: countByVerdict(findings),
     newUnusedCount: findings.filter((finding) => finding.isNew).length,
+    sources: run.sources ?? null,
+    partial: run.sources?.resourceGraph.partial === true,
+    disagreementCount: findings.filter((finding) => finding.disagreement).length,
+    unconfirmedUnusedCount: findings.filter((finding) => finding.verdict === "unused" && !finding.confirmed).length,
+    banners: bannersFor(run.sources),
     subscriptions,
   };
 }

@@ -5,6 +5,7 @@
  * | table          | PartitionKey        | RowKey                      | holds                                   |
  * |----------------|---------------------|-----------------------------|-----------------------------------------|
  * | audits         | runId               | `run` / `i_<identityKey>`   | the run row and one row per identity    |
+ * |                |                     | `scope_NNNN`                | a scope too large for the run row       |
  * | auditindex     | tenantId            | inverted start time + runId | runs of a tenant, newest first           |
  * | auditlocks     | tenantId            | `active-run`                | the one run in progress per tenant       |
  * | associations   | runId `_` identityKey | zero-padded position      | stored associated resources              |

@@ -3,7 +3,7 @@
  * objects (scope, tags, associations) are stored as JSON text and read back defensively: a row written
  * by an older version or edited by hand must not crash a report.
  */
-import { runCounters, type AuditRun, type IdentityResult } from "../audit/model.js";
+import { runCounters, type AuditRun, type IdentityResult, type ResourceGraphReference } from "../audit/model.js";
 import type { AssociatedResource, AuditScope } from "../arm/types.js";
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag?: string };
@@ -23,6 +23,7 @@ function json<T>(value: unknown, fallback: T): T {
 const str = (v: unknown): string => (typeof v === "string" ? v : "");
 const optStr = (v: unknown): string | undefined => (typeof v === "string" && v !== "" ? v : undefined);
 const num = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? v : 0);
+const optCount = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? v : undefined);
 const optNum = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
 
 export function runToEntity(run: AuditRun): Entity {
@@ -38,6 +39,7 @@ export function runToEntity(run: AuditRun): Entity {
     finishedAt: run.finishedAt ?? "",
     ...runCounters(run),
     error: run.error ?? "",
+    sources: run.sources ? JSON.stringify(run.sources) : "",
     reportStatus: run.reportStatus ?? "pending",
     emailStatus: run.emailStatus ?? "",
     emailError: run.emailError ?? "",
@@ -61,6 +63,7 @@ export function entityToRun(e: Record<string, unknown>): AuditRun {
     requests: num(e.requests),
     throttled: num(e.throttled),
     error: optStr(e.error),
+    sources: json<AuditRun["sources"] | undefined>(e.sources, undefined),
     reportStatus: optStr(e.reportStatus) as AuditRun["reportStatus"],
     emailStatus: optStr(e.emailStatus) as AuditRun["emailStatus"],
     emailError: optStr(e.emailError),
@@ -103,6 +106,11 @@ export function identityToEntity(identity: IdentityResult, rowKey: string): Enti
     tags: JSON.stringify(identity.tags),
     status: identity.status,
     createdAt: identity.createdAt ?? "",
+    createdTime: identity.createdTime ?? "",
+    referenceCount: identity.referenceCount ?? -1,
+    references: JSON.stringify(identity.references ?? []),
+    lastSignInAt: identity.lastSignInAt ?? "",
+    signInResource: identity.signInResource ?? "",
     associationCount: identity.associationCount ?? -1,
     federatedCredentialCount: identity.federatedCredentialCount ?? -1,
     checkedAt: identity.checkedAt ?? "",
@@ -127,6 +135,11 @@ export function entityToIdentity(e: Record<string, unknown>, associations: Assoc
     tags: json<Record<string, string>>(e.tags, {}),
     status: (optStr(e.status) ?? "pending") as IdentityResult["status"],
     createdAt: optStr(e.createdAt),
+    createdTime: optStr(e.createdTime),
+    referenceCount: optCount(e.referenceCount),
+    references: json<ResourceGraphReference[]>(e.references, []),
+    lastSignInAt: optStr(e.lastSignInAt),
+    signInResource: optStr(e.signInResource),
     associationCount: count !== undefined && count >= 0 ? count : undefined,
     federatedCredentialCount: fic !== undefined && fic >= 0 ? fic : undefined,
     associations,
@@ -134,5 +147,8 @@ export function entityToIdentity(e: Record<string, unknown>, associations: Assoc
     error: optStr(e.error),
     verdict: optStr(e.verdict),
     unusedSince: optStr(e.unusedSince),
+    reasons: json<string[] | undefined>(e.reasons, undefined),
+    confirmed: typeof e.confirmed === "boolean" ? e.confirmed : undefined,
+    disagreement: typeof e.disagreement === "boolean" ? e.disagreement : undefined,
   };
 }

@@ -8,7 +8,8 @@ import { accountedFor, type AuditRun, type IdentityResult, type RunTrigger } fro
 import type { AuditScope } from "../arm/types.js";
 import { statusCode } from "../storage/storageAccount.js";
 import type { AuditStorage } from "./auditStorage.js";
-import { entityToRun, IDENTITY_ROW_PREFIX, identityToEntity, RUN_ROW, runToEntity } from "./entities.js";
+import { entityToRun, IDENTITY_ROW_PREFIX, identityToEntity, RUN_ROW, runToEntity, type Entity } from "./entities.js";
+import { readScopeRows, scopeColumns, scopeRowEntities } from "./runScope.js";
 import { identityKey, invertedTimeKey } from "./keys.js";
 
 const LOCK_ROW = "active-run";
@@ -20,6 +21,12 @@ const STALE_ENUMERATION_MS = 2 * 60 * 60 * 1000;
  * nothing is being checked. Without this, one lost message would lock the tenant out of audits forever.
  */
 const STALE_PROGRESS_MS = 6 * 60 * 60 * 1000;
+/**
+ * A lock naming a run whose row does not exist. Runs are written before their lock, so this is a start
+ * of an older version caught between its two writes (or crashed there), or a run row deleted by hand:
+ * held until the lock row is this old, then taken over. Far longer than any start takes.
+ */
+const STALE_LOCK_WITHOUT_RUN_MS = 10 * 60 * 1000;
 
 export function isPreconditionFailed(error: unknown): boolean {
   return statusCode(error) === 412;
@@ -34,12 +41,18 @@ export async function getRun(
   try {
     const e = await storage.audits.getEntity<Record<string, unknown>>(runId, RUN_ROW);
     const updatedAt = typeof e.timestamp === "string" ? e.timestamp : undefined;
-    return { ...entityToRun(e), etag: e.etag, ...(updatedAt ? { updatedAt } : {}) };
+    const run = entityToRun(e);
+    const scopeRows = typeof e.scopeRows === "number" ? e.scopeRows : 0;
+    if (scopeRows > 0) run.scope = await readScopeRows(storage.audits, runId, scopeRows);
+    return { ...run, etag: e.etag, ...(updatedAt ? { updatedAt } : {}) };
   } catch (error) {
     if (statusCode(error) === 404) return undefined;
     throw new Error(`Reading run ${runId} failed: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** The run row: the run, with a large scope replaced by the count of the rows that hold it (store/runScope.ts). */
+const runRow = (run: AuditRun): Entity => ({ ...runToEntity(run), ...scopeColumns(run.scope) });
 
 export function newRunId(now: Date): string {
   // Sortable by time and unique without coordination.
@@ -62,7 +75,7 @@ export type StartRunResult = { started: true; run: AuditRun } | { started: false
 
 async function readLock(locks: TableClient, tenantId: string) {
   try {
-    return await locks.getEntity<{ runId: string }>(tenantId, LOCK_ROW);
+    return await locks.getEntity<{ runId: string; timestamp?: string }>(tenantId, LOCK_ROW);
   } catch (error) {
     if (statusCode(error) === 404) return undefined;
     throw error;
@@ -70,9 +83,42 @@ async function readLock(locks: TableClient, tenantId: string) {
 }
 
 /**
- * Creates a run unless one is already in progress for the tenant. The lock row is created with
- * "insert" (fails with 409 if present), so two starts racing on two instances cannot both win; a lock
- * whose run ended, or whose enumeration was abandoned, is replaced under its ETag.
+ * Points the tenant's lock at `run` unless another live run holds it; returns the holder's id if so.
+ * The lock row is created with "insert" (409 if present), or replaced under its ETag when its run ended
+ * or was abandoned, so of two starts racing on two instances exactly one writes it; the loser re-reads.
+ */
+async function takeRunLock(storage: AuditStorage, run: AuditRun, now: Date): Promise<string | undefined> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const lock = await readLock(storage.locks, run.tenantId);
+    try {
+      if (!lock) {
+        await storage.locks.createEntity({ partitionKey: run.tenantId, rowKey: LOCK_ROW, runId: run.runId });
+        return undefined;
+      }
+      const holder = await getRun(storage, lock.runId);
+      if (!holder) {
+        const lockAge = now.getTime() - Date.parse(lock.timestamp ?? "");
+        if (!(lockAge > STALE_LOCK_WITHOUT_RUN_MS) && !Number.isNaN(lockAge)) return lock.runId;
+      } else {
+        const abandonment = abandonedBecause(holder, now);
+        if ((holder.status === "running" || holder.status === "enumerating") && !abandonment) return holder.runId;
+        if (abandonment) await failRun(storage, holder.runId, `${abandonment}; superseded by run ${run.runId}`);
+      }
+      await storage.locks.updateEntity({ partitionKey: run.tenantId, rowKey: LOCK_ROW, runId: run.runId }, "Replace", { etag: lock.etag });
+      return undefined;
+    } catch (error) {
+      if (statusCode(error) === 409 || isPreconditionFailed(error)) continue; // another start won the race: look again
+      throw error;
+    }
+  }
+  throw new Error(`Could not take the run lock of tenant ${run.tenantId}: too much contention`);
+}
+
+/**
+ * Creates a run unless one is already in progress for the tenant. The run row is written BEFORE the
+ * lock names it, so a racing start that finds the lock always finds its run and sees it in progress (a
+ * lock written first left a window in which the other start read "no such run" and took over). A start
+ * that loses deletes its unlisted run row; one that wins lists the run in the tenant's index.
  */
 export async function startRun(
   storage: AuditStorage,
@@ -92,34 +138,33 @@ export async function startRun(
     requests: 0,
     throttled: 0,
   };
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const lock = await readLock(storage.locks, input.tenantId);
-    try {
-      if (!lock) {
-        await storage.locks.createEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId });
-      } else {
-        const holder = await getRun(storage, lock.runId);
-        const abandonment = holder ? abandonedBecause(holder, input.now) : undefined;
-        if (holder && (holder.status === "running" || holder.status === "enumerating") && !abandonment) {
-          return { started: false, activeRunId: holder.runId };
-        }
-        if (holder && abandonment) await failRun(storage, holder.runId, `${abandonment}; superseded by run ${run.runId}`);
-        await storage.locks.updateEntity({ partitionKey: input.tenantId, rowKey: LOCK_ROW, runId: run.runId }, "Replace", { etag: lock.etag });
-      }
-    } catch (error) {
-      if (statusCode(error) === 409 || isPreconditionFailed(error)) continue; // another start won the race: look again
-      throw error;
-    }
-    await storage.audits.createEntity(runToEntity(run));
-    await storage.runIndex.upsertEntity({
-      partitionKey: run.tenantId,
-      rowKey: invertedTimeKey(run.startedAt, run.runId),
-      runId: run.runId,
-      startedAt: run.startedAt,
-    });
-    return { started: true, run };
+  const scopeRows = scopeRowEntities(run.runId, run.scope);
+  if (scopeRows.length === 0) await storage.audits.createEntity(runRow(run));
+  else await storage.audits.submitTransaction([runRow(run), ...scopeRows].map((e): TransactionAction => ["create", e]));
+  let activeRunId: string | undefined;
+  try {
+    activeRunId = await takeRunLock(storage, run, input.now);
+  } catch (error) {
+    await discardRunRow(storage, run);
+    throw error;
   }
-  throw new Error(`Could not take the run lock of tenant ${input.tenantId}: too much contention`);
+  if (activeRunId !== undefined) {
+    await discardRunRow(storage, run);
+    return { started: false, activeRunId };
+  }
+  await storage.runIndex.upsertEntity({
+    partitionKey: run.tenantId,
+    rowKey: invertedTimeKey(run.startedAt, run.runId),
+    runId: run.runId,
+    startedAt: run.startedAt,
+  });
+  return { started: true, run };
+}
+
+/** Removes the rows of a run that never started. Best effort: unlisted rows without a lock are inert. */
+async function discardRunRow(storage: AuditStorage, run: AuditRun): Promise<void> {
+  const rows = [runRow(run), ...scopeRowEntities(run.runId, run.scope)];
+  await storage.audits.submitTransaction(rows.map((e): TransactionAction => ["delete", e])).catch(() => undefined);
 }
 
 /** Releases the tenant's lock if the run still holds it. */
@@ -144,7 +189,7 @@ export async function updateRun(storage: AuditStorage, runId: string, patch: Run
     if (!changes) return run;
     const next: AuditRun = { ...run, ...changes };
     try {
-      await storage.audits.updateEntity(runToEntity(next), "Replace", { etag: run.etag });
+      await storage.audits.updateEntity(runRow(next), "Replace", { etag: run.etag });
       return next;
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
@@ -220,7 +265,7 @@ export async function recordIdentityResult(
     const next: AuditRun = { ...counted, ...completionOf(counted, now) };
     const actions: TransactionAction[] = [
       ["update", identityToEntity(result, rowKey), "Replace", { etag: current.etag }],
-      ["update", runToEntity(next), "Replace", { etag: run.etag }],
+      ["update", runRow(next), "Replace", { etag: run.etag }],
     ];
     try {
       await storage.audits.submitTransaction(actions);

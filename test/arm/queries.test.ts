@@ -7,7 +7,17 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
-import { allQueries, identityInventoryQuery, namedQueries, roleAssignmentsQuery, roleDefinitionsQuery, subscriptionNamesQuery } from "../../src/arm/index.js";
+import {
+  allQueries,
+  identityBagReferencesQuery,
+  identityInventoryQuery,
+  namedQueries,
+  policyAssignmentReferencesQuery,
+  propertyReferencesQuery,
+  roleAssignmentsQuery,
+  roleDefinitionsQuery,
+  subscriptionNamesQuery,
+} from "../../src/arm/index.js";
 
 /** The little of Kusto.Language's surface this test uses. */
 interface KustoDiagnostic {
@@ -47,10 +57,14 @@ function loadKusto(): KustoGlobal {
 const Kusto = loadKusto();
 
 /**
- * Resource Graph's `resources`, `authorizationresources` and `resourcecontainers` columns (learn.microsoft.com, Resource Graph
- * "Understanding the query language": id, name, type, tenantId, kind, location, resourceGroup,
- * subscriptionId, managedBy, sku, plan, properties, tags, identity, zones, extendedLocation).
- * `kind` is a keyword, hence quoted.
+ * Resource Graph's `resources`, `authorizationresources`, `resourcecontainers` and `policyresources` columns
+ * (learn.microsoft.com, Resource Graph "Understanding the query language": id, name, type, tenantId, kind,
+ * location, resourceGroup, subscriptionId, managedBy, sku, plan, properties, tags, identity, zones,
+ * extendedLocation). `policyresources` is listed among the tables of that page ("Includes resources related to
+ * Microsoft.PolicyInsights") and its policy assignment rows carry `identity` (Microsoft's own query
+ * `policyresources | where type == "microsoft.authorization/policyassignments" | where isnotnull(identity) |
+ * extend bag_key = tostring(bag_keys(identity.userAssignedIdentities)[0])`, Azure/terraform-state-importer
+ * .config/alz.management-groups.config.yaml). `kind` is a keyword, hence quoted.
  */
 const ARG_COLUMNS =
   "(id:string, name:string, type:string, tenantId:string, ['kind']:string, location:string, resourceGroup:string, " +
@@ -62,6 +76,7 @@ const argGlobals = Kusto.Language.GlobalState.Default.WithDatabase(
     new Kusto.Language.Symbols.TableSymbol.$ctor7("resources", ARG_COLUMNS, null),
     new Kusto.Language.Symbols.TableSymbol.$ctor7("authorizationresources", ARG_COLUMNS, null),
     new Kusto.Language.Symbols.TableSymbol.$ctor7("resourcecontainers", ARG_COLUMNS, null),
+    new Kusto.Language.Symbols.TableSymbol.$ctor7("policyresources", ARG_COLUMNS, null),
   ]),
 );
 
@@ -76,11 +91,25 @@ function errors(code: KustoCode): string[] {
 }
 
 const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.Parse(text));
+
+/** The last operator is `order by` (or `sort by`) and its first key is `id asc`. */
+function ordersByIdFirst(text: string): boolean {
+  const last = text.trimEnd().split("\n").pop() ?? "";
+  return /^\|\s*(order|sort) by id asc(,\s*\w+ (asc|desc))*$/.test(last.trim());
+}
 const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, argGlobals));
 
 describe("the queries sent to Resource Graph", () => {
-  it("lists the four queries", () => {
-    expect(namedQueries().map((q) => q.name)).toEqual(["identityInventory", "roleAssignments", "roleDefinitions", "subscriptionNames"]);
+  it("lists the seven queries", () => {
+    expect(namedQueries().map((q) => q.name)).toEqual([
+      "identityInventory",
+      "roleAssignments",
+      "roleDefinitions",
+      "subscriptionNames",
+      "identityBagReferences",
+      "propertyReferences",
+      "policyAssignmentReferences",
+    ]);
     expect(allQueries()).toEqual(namedQueries().map((q) => q.text));
   });
 
@@ -92,9 +121,15 @@ describe("the queries sent to Resource Graph", () => {
     expect(semanticErrors(text)).toEqual([]);
   });
 
-  it.each(namedQueries().map((q) => [q.name, q.text]))("%s orders by id for stable paging and has no limit", (_name, text) => {
-    expect(text.trimEnd().endsWith("| order by id asc")).toBe(true);
+  it.each(namedQueries().map((q) => [q.name, q.text]))("%s orders by id first for stable paging and has no limit", (_name, text) => {
+    expect(ordersByIdFirst(text)).toBe(true);
     expect(text).not.toMatch(/\|\s*(limit|take|sample)\b/);
+  });
+
+  it.each(namedQueries().map((q) => [q.name, q.text]))("%s caps every mv-expand at Resource Graph's documented maximum", (_name, text) => {
+    // ARG: "RowLimit max of 400. The default is 128" (query-language.md): without `limit 400` rows past 128 vanish.
+    const expands = text.split("\n").filter((line) => /\bmv-expand\b/.test(line));
+    for (const line of expands) expect(line).toMatch(/ limit 400$/);
   });
 
   it("are the agreed texts", () => {
@@ -108,6 +143,61 @@ describe("the queries sent to Resource Graph", () => {
       "authorizationresources\n| where type =~ 'microsoft.authorization/roledefinitions'\n| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions\n| order by id asc",
     );
     expect(subscriptionNamesQuery()).toBe("resourcecontainers\n| where type =~ 'microsoft.resources/subscriptions'\n| project id, subscriptionId, name\n| order by id asc");
+    expect(identityBagReferencesQuery()).toBe(
+      "resources\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, type, identityId = tolower(identityKey)\n| order by id asc, identityId asc",
+    );
+    expect(policyAssignmentReferencesQuery()).toBe(
+      "policyresources\n| where type =~ 'microsoft.authorization/policyassignments'\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, type, identityId = tolower(identityKey)\n| order by id asc, identityId asc",
+    );
+    expect(propertyReferencesQuery().split("\n")[4]).toBe(
+      "| mv-expand identityId = extract_all(@'(/subscriptions/[^/\"]+/resourcegroups/[^/\"]+/providers/microsoft\\.managedidentity/userassignedidentities/[^/\"\\\\?#]+)', propertiesText) to typeof(string) limit 400",
+    );
+  });
+});
+
+describe("the property query's regular expression", () => {
+  /** The verbatim string of extract_all, as a JavaScript RegExp (same syntax for this pattern). */
+  function extractAllRegex(): RegExp {
+    const match = /extract_all\(@'([^']+)'/.exec(propertyReferencesQuery());
+    if (!match?.[1]) throw new Error("no extract_all(@'...') in the property query");
+    return new RegExp(match[1], "g");
+  }
+
+  it("finds every identity id in serialised, lower-cased properties and stops at the closing quote", () => {
+    const sub = "0b1f6471-1bf0-4dda-aec3-111122223333";
+    const kubelet = `/subscriptions/${sub}/resourcegroups/mc_rg/providers/microsoft.managedidentity/userassignedidentities/aks-agentpool`;
+    const cmk = `/subscriptions/${sub}/resourcegroups/rg-keys/providers/microsoft.managedidentity/userassignedidentities/id-cmk.1`;
+    const text = JSON.stringify({
+      identityprofile: { kubeletidentity: { resourceid: kubelet, clientid: "c" } },
+      encryption: { identity: { userassignedidentity: cmk } },
+      other: `${kubelet}?api-version=1`,
+    });
+    expect(text.match(extractAllRegex())).toEqual([kubelet, cmk, kubelet]);
+  });
+
+  it("ignores identity type names and federated credential children", () => {
+    const text = JSON.stringify({
+      type: "microsoft.managedidentity/userassignedidentities",
+      fic: "/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id/federatedidentitycredentials/f",
+    });
+    expect(text.match(extractAllRegex())).toEqual(["/subscriptions/s/resourcegroups/rg/providers/microsoft.managedidentity/userassignedidentities/id"]);
+  });
+});
+
+describe("the ordering check", () => {
+  it.each([
+    ["order by id asc", true],
+    ["order by id asc, identityId asc", true],
+    ["sort by id asc, identityId desc", true],
+    ["order by identityId asc, id asc", false],
+    ["order by name asc", false],
+    ["order by id desc", false],
+  ])("accepts only an order whose first key is id asc: %s", (order, expected) => {
+    expect(ordersByIdFirst(`resources\n| project id, name\n| ${order}`)).toBe(expected);
+  });
+
+  it("wants the order last", () => {
+    expect(ordersByIdFirst("resources\n| order by id asc\n| project id")).toBe(false);
   });
 });
 

@@ -20,43 +20,43 @@ describe("verdictFor: one rule at a time", () => {
       name: "unused: no associations, no federated credentials, older than the grace period",
       identity: { createdAt: "2026-10-02T09:30:00Z" },
       verdict: "unused",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-10-02, 59 days ago"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-10-02, 59 days ago"],
     },
     {
       name: "in-use: one association",
       identity: { associationCount: 1 },
       verdict: "in-use",
-      reasons: ["1 associated resource"],
+      reasons: ["1 associated resource (listAssociatedResources)"],
     },
     {
       name: "in-use: many associations, whatever the federated credentials",
       identity: { associationCount: 12, federatedCredentialCount: 3 },
       verdict: "in-use",
-      reasons: ["12 associated resources"],
+      reasons: ["12 associated resources (listAssociatedResources)"],
     },
     {
       name: "in-use even when the federated credential count is unknown (associations prove use)",
       identity: { associationCount: 2, federatedCredentialCount: undefined },
       verdict: "in-use",
-      reasons: ["2 associated resources"],
+      reasons: ["2 associated resources (listAssociatedResources)"],
     },
     {
       name: "federated: no associations but federated credentials",
       identity: { federatedCredentialCount: 2 },
       verdict: "federated",
-      reasons: ["0 associated resources", "2 federated identity credentials"],
+      reasons: ["0 associated resources (listAssociatedResources)", "2 federated identity credentials"],
     },
     {
       name: "federated: a single credential, and young (federated beats recent)",
       identity: { federatedCredentialCount: 1, createdAt: daysAgo(1) },
       verdict: "federated",
-      reasons: ["0 associated resources", "1 federated identity credential"],
+      reasons: ["0 associated resources (listAssociatedResources)", "1 federated identity credential"],
     },
     {
       name: "error: federated credential count unknown is never unused",
       identity: { federatedCredentialCount: undefined },
       verdict: "error",
-      reasons: ["0 associated resources", "federated credentials unknown"],
+      reasons: ["0 associated resources (listAssociatedResources)", "federated credentials unknown"],
     },
     {
       name: "error: checked without an association count",
@@ -68,37 +68,37 @@ describe("verdictFor: one rule at a time", () => {
       name: "recent: within the grace period",
       identity: { createdAt: "2026-11-25T10:00:00Z" },
       verdict: "recent",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-11-25, within the 7-day grace period"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-11-25, within the 7-day grace period"],
     },
     {
       name: "recent: creation date unknown",
       identity: { createdAt: undefined },
       verdict: "recent",
-      reasons: ["0 associated resources", "0 federated identity credentials", "creation date unknown; treated as within the 7-day grace period"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "creation date unknown; treated as within the 7-day grace period"],
     },
     {
       name: "recent: unparseable creation date counts as unknown",
       identity: { createdAt: "yesterday-ish" },
       verdict: "recent",
-      reasons: ["0 associated resources", "0 federated identity credentials", "creation date unknown; treated as within the 7-day grace period"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "creation date unknown; treated as within the 7-day grace period"],
     },
     {
       name: "recent: creation date in the future (clock skew)",
       identity: { createdAt: daysAgo(-1) },
       verdict: "recent",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-12-02, within the 7-day grace period"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-12-02, within the 7-day grace period"],
     },
     {
       name: "unused: exactly at the grace period boundary",
       identity: { createdAt: daysAgo(7) },
       verdict: "unused",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-11-24, 7 days ago"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-11-24, 7 days ago"],
     },
     {
       name: "recent: one millisecond short of the boundary",
       identity: { createdAt: new Date(NOW.getTime() - 7 * DAY + 1).toISOString() },
       verdict: "recent",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-11-24, within the 7-day grace period"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-11-24, within the 7-day grace period"],
     },
     {
       name: "deleted: carried from the run",
@@ -133,14 +133,16 @@ describe("verdictFor: one rule at a time", () => {
   ];
 
   it.each(cases)("$name", ({ identity, verdict, reasons }) => {
-    expect(verdictFor(identityResult(identity), verdictOptions())).toEqual({ verdict, reasons });
+    const result = verdictFor(identityResult(identity), verdictOptions());
+    expect({ verdict: result.verdict, reasons: result.reasons }).toEqual({ verdict, reasons });
   });
 });
 
 describe("verdictFor: exemption", () => {
   it("matches the tag name case-insensitively, with any value, and names the tag as Azure has it", () => {
     const result = verdictFor(identityResult({ tags: { "UAMI-Audit-Exempt": "ticket-123" } }), verdictOptions());
-    expect(result).toEqual({ verdict: "exempt", reasons: ["tag UAMI-Audit-Exempt=ticket-123", "without the exemption: unused"] });
+    expect({ verdict: result.verdict, reasons: result.reasons }).toEqual({ verdict: "exempt", reasons: ["tag UAMI-Audit-Exempt=ticket-123", "without the exemption: unused"] });
+    expect(result.confirmed).toBe(false);
   });
 
   it("accepts an empty value", () => {
@@ -191,9 +193,10 @@ describe("verdictFor: grace period and first sighting", () => {
 
   it("without a creation date, an audit sighting older than the grace period proves the age", () => {
     const result = verdictFor(identityResult({ createdAt: undefined }), verdictOptions(), { firstSeenAt: daysAgo(30) });
-    expect(result).toEqual({
+    expect(result.createdAtSource).toBe("firstSeen");
+    expect({ verdict: result.verdict, reasons: result.reasons }).toEqual({
       verdict: "unused",
-      reasons: ["0 associated resources", "0 federated identity credentials", "first seen by an audit 2026-11-01, 30 days ago"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "first seen by an audit 2026-11-01, 30 days ago"],
     });
   });
 
@@ -322,6 +325,118 @@ describe("verdictFor: properties", () => {
         expect(["unused", "in-use", "federated", "recent", "exempt", "deleted", "error"]).toContain(verdict);
         expect(reasons.length).toBeGreaterThan(0);
       }),
+    );
+  });
+});
+
+describe("verdictFor: evidence from every source", () => {
+  const ALL = { associationsApi: true, resourceGraph: true, signInWindowDays: 30 } as const;
+  const reference = { resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks1", resourceType: "microsoft.containerservice/managedclusters", kind: "kubelet" as const };
+
+  it("a Resource Graph reference the API did not list is in-use, flagged as a disagreement", () => {
+    const result = verdictFor(identityResult({ referenceCount: 1, references: [reference] }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("in-use");
+    expect(result.disagreement).toBe(true);
+    expect(result.reasons).toEqual(["1 Resource Graph reference (kubelet)", "listAssociatedResources said 0: the sources disagree"]);
+  });
+
+  it("both sources agreeing on use is no disagreement", () => {
+    const result = verdictFor(identityResult({ associationCount: 2, referenceCount: 2 }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("in-use");
+    expect(result.disagreement).toBe(false);
+  });
+
+  it("unused when every source is silent: confirmed by the API, creation time from ARM's resource list", () => {
+    const result = verdictFor(identityResult({ createdAt: undefined, createdTime: daysAgo(40) }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("unused");
+    expect(result.confirmed).toBe(true);
+    expect(result.createdAtSource).toBe("createdTime");
+    expect(result.createdAt).toBe(daysAgo(40));
+    expect(result.reasons).toContain("no successful sign-in in 30 days");
+  });
+
+  it("systemData wins over createdTime when Azure sent both", () => {
+    const result = verdictFor(identityResult({ createdAt: daysAgo(3), createdTime: daysAgo(40) }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("recent");
+    expect(result.createdAtSource).toBe("systemData");
+  });
+
+  it("a successful sign-in within the window is active, never unused", () => {
+    const result = verdictFor(identityResult({ lastSignInAt: daysAgo(2), signInResource: "Azure Key Vault" }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("active");
+    expect(result.reasons.at(-1)).toBe("signed in on 2026-11-29 (to Azure Key Vault)");
+  });
+
+  it("a sign-in older than the window does not count", () => {
+    const result = verdictFor(identityResult({ lastSignInAt: daysAgo(45) }), verdictOptions(), { sources: ALL });
+    expect(result.verdict).toBe("unused");
+  });
+
+  it("sign-ins are ignored when the run did not check them", () => {
+    const result = verdictFor(identityResult({ lastSignInAt: daysAgo(2) }), verdictOptions(), { sources: { associationsApi: true, resourceGraph: true } });
+    expect(result.verdict).toBe("unused");
+    expect(result.reasons.join(" ")).not.toMatch(/sign-in/);
+  });
+
+  it("with the API unavailable, unused rests on the other evidence and is unconfirmed", () => {
+    const sources = { associationsApi: false, resourceGraph: true };
+    const unused = verdictFor(identityResult({ associationCount: undefined }), verdictOptions(), { sources });
+    expect(unused.verdict).toBe("unused");
+    expect(unused.confirmed).toBe(false);
+    expect(unused.reasons[0]).toBe("listAssociatedResources unavailable");
+    const used = verdictFor(identityResult({ associationCount: undefined, referenceCount: 3 }), verdictOptions(), { sources });
+    expect(used.verdict).toBe("in-use");
+    expect(used.disagreement).toBe(false);
+  });
+
+  it("no source of associations at all proves nothing: error", () => {
+    const result = verdictFor(identityResult({ associationCount: undefined }), verdictOptions(), { sources: { associationsApi: false, resourceGraph: false } });
+    expect(result.verdict).toBe("error");
+  });
+
+  it("a reference count is ignored when the run's sweep failed (its zero means nothing either way)", () => {
+    const result = verdictFor(identityResult({ referenceCount: 4 }), verdictOptions(), { sources: { associationsApi: true, resourceGraph: false } });
+    expect(result.verdict).toBe("unused");
+    expect(result.reasons.join(" ")).not.toMatch(/Resource Graph/);
+  });
+
+  it("property: any sign of use from any available source means never unused", () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          associationCount: fc.option(fc.nat(5), { nil: undefined }),
+          referenceCount: fc.option(fc.nat(5), { nil: undefined }),
+          federatedCredentialCount: fc.option(fc.nat(3), { nil: undefined }),
+          signInDaysAgo: fc.option(fc.integer({ min: 0, max: 90 }), { nil: undefined }),
+          createdDaysAgo: fc.option(fc.integer({ min: -2, max: 400 }), { nil: undefined }),
+          api: fc.boolean(),
+          graph: fc.boolean(),
+          signIns: fc.boolean(),
+        }),
+        (c) => {
+          const identity = identityResult({
+            associationCount: c.associationCount,
+            referenceCount: c.referenceCount,
+            federatedCredentialCount: c.federatedCredentialCount,
+            lastSignInAt: c.signInDaysAgo === undefined ? undefined : daysAgo(c.signInDaysAgo),
+            createdAt: undefined,
+            createdTime: c.createdDaysAgo === undefined ? undefined : daysAgo(c.createdDaysAgo),
+          });
+          const sources = { associationsApi: c.api, resourceGraph: c.graph, ...(c.signIns ? { signInWindowDays: 30 } : {}) };
+          const result = verdictFor(identity, verdictOptions(), { sources });
+          const used =
+            (c.api && (c.associationCount ?? 0) > 0) ||
+            (c.graph && (c.referenceCount ?? 0) > 0) ||
+            (c.federatedCredentialCount ?? 0) > 0 ||
+            (c.signIns && c.signInDaysAgo !== undefined && c.signInDaysAgo <= 30);
+          if (used) expect(result.verdict).not.toBe("unused");
+          if (result.verdict === "unused") {
+            expect(c.createdDaysAgo).toBeGreaterThanOrEqual(7);
+            expect(result.confirmed).toBe(c.api);
+          }
+        },
+      ),
+      { numRuns: 500 },
     );
   });
 });

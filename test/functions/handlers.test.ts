@@ -119,7 +119,7 @@ describe("function handlers in @azure/functions test mode, against Azurite and t
   it("an on-demand audit over HTTP is enumerated by the enumerate queue function, and its progress has an ETA", async () => {
     const tenant = sim.tenants[0]!;
     const post = await startAuditHttpHandler(getRuntime)(
-      new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [tenant.subscriptions[0]] }) } }),
+      new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [tenant.subscriptions[0]] }) }, headers: { "content-type": "application/json" } }),
       capturingContext("startAuditHttp").context,
     );
     expect(post.status).toBe(202);

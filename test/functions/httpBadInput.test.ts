@@ -28,7 +28,7 @@ function problemOf(response: { status?: number; headers?: unknown; jsonBody?: un
 }
 
 async function post(body: string) {
-  const request = new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: body } });
+  const request = new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: body }, headers: { "content-type": "application/json" } });
   return startAuditHttpHandler(getRuntime)(request, capturingContext("startAuditHttp").context);
 }
 
@@ -95,7 +95,7 @@ describe("HTTP bad input gets a 4xx problem+json that says what is wrong", () =>
   it("POST /api/audits accepts a scoped run (202 + Location) and refuses a second one while it runs (409 naming it)", async () => {
     const own = await testRuntime();
     const handler = startAuditHttpHandler(() => Promise.resolve(own));
-    const first = await handler(new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [SUB.toUpperCase()] }) } }), capturingContext("startAuditHttp").context);
+    const first = await handler(new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [SUB.toUpperCase()] }) }, headers: { "content-type": "application/json" } }), capturingContext("startAuditHttp").context);
     expect(first.status).toBe(202);
     const location = (first.headers as Record<string, string>).location;
     expect(location).toMatch(/^\/api\/audits\/\d{14}-[0-9a-f]{8}$/);

@@ -16,6 +16,7 @@ describe("buildReport", () => {
       "settings",
       "run",
       "unused",
+      "active",
       "federated",
       "recent",
       "exempt",
@@ -25,7 +26,7 @@ describe("buildReport", () => {
       "inUse",
     ]);
     expect(report.schemaVersion).toBe(REPORT_SCHEMA_VERSION);
-    expect(report.schemaVersion).toBe(1);
+    expect(report.schemaVersion).toBe(2);
     expect(report.generatedAt).toBe(NOW.toISOString());
     expect(report.settings).toEqual({ gracePeriodDays: 7, exemptTag: "uami-audit-exempt", portalBaseUrl: "https://portal.azure.com" });
   });
@@ -47,6 +48,7 @@ describe("buildReport", () => {
     });
     expect(report.run.countsByVerdict).toEqual({
       unused: 4,
+      active: 0,
       federated: 1,
       recent: 1,
       exempt: 1,
@@ -63,13 +65,13 @@ describe("buildReport", () => {
         subscriptionId: SUBSCRIPTION_ID,
         subscriptionName: "Contoso <Prod> & Co",
         identityCount: 11,
-        countsByVerdict: { unused: 3, federated: 1, recent: 1, exempt: 1, error: 2, deleted: 1, "in-use": 2 },
+        countsByVerdict: { unused: 3, active: 0, federated: 1, recent: 1, exempt: 1, error: 2, deleted: 1, "in-use": 2 },
       },
       {
         subscriptionId: OTHER_SUBSCRIPTION_ID,
         subscriptionName: null,
         identityCount: 1,
-        countsByVerdict: { unused: 1, federated: 0, recent: 0, exempt: 0, error: 0, deleted: 0, "in-use": 0 },
+        countsByVerdict: { unused: 1, active: 0, federated: 0, recent: 0, exempt: 0, error: 0, deleted: 0, "in-use": 0 },
       },
     ]);
   });
@@ -107,7 +109,7 @@ describe("buildReport", () => {
       associationCount: 0,
       federatedCredentialCount: 0,
       verdict: "unused",
-      reasons: ["0 associated resources", "0 federated identity credentials", "created 2026-10-02, 59 days ago"],
+      reasons: ["0 associated resources (listAssociatedResources)", "0 federated identity credentials", "created 2026-10-02, 59 days ago"],
       risk: { level: "critical", reasons: [`Owner at subscription /subscriptions/${SUBSCRIPTION_ID}`, "1 other role assignment"] },
       roleAssignments: [
         { roleName: "Owner", scope: `/subscriptions/${SUBSCRIPTION_ID}`, scopeLevel: "subscription", privileged: true },
@@ -260,5 +262,43 @@ describe("links", () => {
     for (const bad of ["http://portal.azure.com", "https://user:pw@portal.azure.com", "https://portal.azure.com/?x=1", "portal.azure.com", "javascript:alert(1)"]) {
       expect(() => normalizePortalBaseUrl(bad)).toThrow(TypeError);
     }
+  });
+});
+
+describe("buildReport: sources of evidence", () => {
+  const at = "2026-12-01T06:01:00.000Z";
+  const sources = {
+    associationsApi: { status: "failed" as const, reason: "listAssociatedResources is unavailable (NoRegisteredProviderFound)", at },
+    resourceGraph: { status: "ok" as const, at, referencedIdentities: 1, partial: true, reason: "only the first 10,000 subscriptions" },
+    createdTime: { status: "ok" as const, at },
+    signIns: { status: "not-configured" as const, at },
+  };
+  const base = reportInput();
+  const referenced = identityResult({ name: "id-kubelet", associationCount: undefined, referenceCount: 1, references: [{ resourceId: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.ContainerService/managedClusters/aks", resourceType: "microsoft.containerservice/managedclusters", kind: "kubelet" }] });
+  const silent = identityResult({ name: "id-silent", associationCount: undefined, createdAt: undefined, createdTime: "2026-09-01T00:00:00Z" });
+  const report = buildReport({ ...base, run: { ...base.run, sources }, identities: [referenced, silent] });
+
+  it("says which sources were missing, marks the run partial, and the unused verdict unconfirmed", () => {
+    expect(report.run.sources).toEqual(sources);
+    expect(report.run.partial).toBe(true);
+    expect(report.run.banners.map((b) => [b.level, b.source])).toEqual([
+      ["warning", "associationsApi"],
+      ["warning", "run"],
+      ["info", "signIns"],
+    ]);
+    expect(report.unused.map((f) => f.name)).toEqual(["id-silent"]);
+    expect(report.unused[0]!.confirmed).toBe(false);
+    expect(report.run.unconfirmedUnusedCount).toBe(1);
+  });
+
+  it("gives each identity its evidence, source by source", () => {
+    const kubelet = report.inUse[0]!;
+    expect(kubelet.evidence.associationsApi).toEqual({ status: "unavailable", count: null, apiVersion: null, at: kubelet.checkedAt });
+    expect(kubelet.evidence.resourceGraph.referenceCount).toBe(1);
+    expect(kubelet.evidence.resourceGraph.references[0]!.kind).toBe("kubelet");
+    expect(kubelet.disagreement).toBe(false);
+    const silentFinding = report.unused[0]!;
+    expect(silentFinding.evidence.creation).toEqual({ createdAt: "2026-09-01T00:00:00.000Z", source: "createdTime", systemDataCreatedAt: null, createdTime: "2026-09-01T00:00:00Z", firstSeenAt: null });
+    expect(silentFinding.evidence.signIns.status).toBe("not-configured");
   });
 });

@@ -13,7 +13,7 @@ const report = buildReport(reportInput());
 describe("renderJson", () => {
   it("is pretty, ends with a newline and reads back as the report", () => {
     const json = renderJson(report);
-    expect(json.startsWith('{\n  "schemaVersion": 1,\n  "generatedAt"')).toBe(true);
+    expect(json.startsWith('{\n  "schemaVersion": 2,\n  "generatedAt"')).toBe(true);
     expect(json.endsWith("}\n")).toBe(true);
     expect(JSON.parse(json)).toEqual(report);
   });

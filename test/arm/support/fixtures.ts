@@ -41,6 +41,8 @@ export const paths = {
   psAssociated: `${PS}/Get-AzUserAssignedIdentityAssociatedResource.Recording.json`,
   psIdentity: `${PS}/Get-AzUserAssignedIdentity.Recording.json`,
   sdkOperations: "azure-sdk-assets/js/sdk/msi/arm-msi/recordings/node/msi_test/recording_operations_list_test.json",
+  resourcesListExample: "azure-rest-api-specs/specification/resources/resource-manager/Microsoft.Resources/stable/2021-04-01/examples/ListResources.json",
+  vaultsListExample: "azure-rest-api-specs/specification/keyvault/KeyVault.Management/examples/2025-05-01/listVault.json",
   docsAssociated: "seeds/000_94790adf3cc96801.txt",
   docsGet: "seeds/003_35fe0356a105438c.txt",
 } as const;

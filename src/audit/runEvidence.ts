@@ -1,0 +1,236 @@
+/**
+ * The run-wide evidence, gathered once per run between listing the inventory and enqueueing the checks:
+ *
+ * - which listAssociatedResources api-version still answers (a probe through the tenant's rate limiter);
+ * - the Resource Graph reference sweep: every resource that refers to an identity;
+ * - creation times from ARM's resource list (`$expand=createdTime`), one listing per subscription, because
+ *   real Azure sends no `systemData` on the identity GET;
+ * - the latest successful sign-in of each identity, when a Log Analytics workspace is configured.
+ *
+ * A source that fails never fails the run: its state says why, the verdicts read the states, and the
+ * report shows them. The per-identity part lands on the identity rows (Merge, in batches of the run's
+ * partition) before any check is enqueued, so every check and the report see it.
+ */
+import { setTimeout as delay } from "node:timers/promises";
+import type { TransactionAction } from "@azure/data-tables";
+import {
+  listIdentityCreatedTimes,
+  probeAssociatedResourcesApi,
+  sweepIdentityReferences,
+} from "../arm/index.js";
+import { lastSuccessfulSignIns } from "../activity/signInActivity.js";
+import { submitInBatches } from "../store/batches.js";
+import { identityRowKey } from "../store/runs.js";
+import type { AuditDeps } from "./deps.js";
+import type { AuditRun, ResourceGraphReference, RunSources, SourceState } from "./model.js";
+
+/** References kept per identity on its row (the count is exact; the full list is Resource Graph's to give). */
+export const STORED_REFERENCES = 10;
+
+/** What enumeration learnt of the inventory that the evidence needs. */
+export interface InventoryIndex {
+  /** Row keys of the run's identities: evidence about anything else (out of scope, deleted) is dropped. */
+  rowKeys: Set<string>;
+  /** Lower-cased principal id to row key, for sign-ins (which name the principal). */
+  byPrincipal: Map<string, string>;
+  /** Subscriptions that hold identities (as listed), for the creation-time listing. */
+  subscriptions: Set<string>;
+  /** An identity of the run, to probe the API with. */
+  sampleIdentityId?: string;
+}
+
+export function emptyInventoryIndex(): InventoryIndex {
+  return { rowKeys: new Set(), byPrincipal: new Map(), subscriptions: new Set() };
+}
+
+export function addToInventoryIndex(index: InventoryIndex, item: { id: string; principalId: string; subscriptionId: string }): void {
+  const rowKey = identityRowKey(item.id);
+  index.rowKeys.add(rowKey);
+  if (item.principalId) index.byPrincipal.set(item.principalId.toLowerCase(), rowKey);
+  index.subscriptions.add(item.subscriptionId.toLowerCase());
+  index.sampleIdentityId ??= item.id;
+}
+
+interface RowEvidence {
+  referenceCount?: number;
+  references?: ResourceGraphReference[];
+  createdTime?: string;
+  lastSignInAt?: string;
+  signInResource?: string;
+}
+
+export interface GatheredEvidence {
+  sources: RunSources;
+  /** listAssociatedResources requests the probe made (and 429s), for the run's counters. */
+  requests: number;
+  throttled: number;
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+const ok = (at: string): SourceState => ({ status: "ok", at });
+const failed = (at: string, reason: string): SourceState => ({ status: "failed", reason, at });
+
+/** Gathers every run-wide source, writes the per-identity evidence, and returns the sources' states. */
+export async function gatherRunEvidence(deps: AuditDeps, run: AuditRun, inventory: InventoryIndex): Promise<GatheredEvidence> {
+  const rows = new Map<string, RowEvidence>();
+  const rowOf = (rowKey: string): RowEvidence => {
+    let row = rows.get(rowKey);
+    if (!row) rows.set(rowKey, (row = {}));
+    return row;
+  };
+  const counters = { requests: 0, throttled: 0 };
+  const associationsApi = await probeApi(deps, run, inventory, counters);
+  const resourceGraph = await sweep(deps, run, inventory, rowOf);
+  const createdTime = await creationTimes(deps, run, inventory, rowOf);
+  const signIns = await signInActivity(deps, run, inventory, rowOf);
+  await writeRowEvidence(deps, run.runId, rows);
+  return { sources: { associationsApi, resourceGraph, createdTime, signIns }, ...counters };
+}
+
+async function probeApi(
+  deps: AuditDeps,
+  run: AuditRun,
+  inventory: InventoryIndex,
+  counters: { requests: number; throttled: number },
+): Promise<RunSources["associationsApi"]> {
+  const at = deps.now().toISOString();
+  if (!inventory.sampleIdentityId) return { status: "ok", at, reason: "no identity to probe with" };
+  try {
+    const probe = await probeAssociatedResourcesApi(deps.arm, inventory.sampleIdentityId, {
+      beforeRequest: async () => {
+        // The probe is a listAssociatedResources call like any other: it takes the tenant's slot.
+        for (;;) {
+          const grant = await deps.limiter.acquire(run.tenantId);
+          if (grant.granted) break;
+          await delay(Math.min(grant.retryAfterMs, 5000));
+        }
+        counters.requests++;
+      },
+      onThrottled: async (retryAfterMs: number) => {
+        counters.throttled++;
+        await deps.limiter.penalize(run.tenantId, retryAfterMs);
+      },
+    });
+    if (probe.available) return { status: "ok", at, apiVersion: probe.apiVersion, ...(probe.unconfirmed ? { reason: `probe unconfirmed: ${probe.unconfirmed}` } : {}) };
+    deps.log.warn(`listAssociatedResources is unavailable for run ${run.runId}: ${probe.reason}`, { runId: run.runId });
+    return { status: "failed", at, reason: `listAssociatedResources is unavailable (${probe.code}): ${probe.reason}; tried ${probe.tried.join(", ")}` };
+  } catch (error) {
+    // A probe that cannot even be sent proves nothing about the API: the checks will say what is wrong.
+    deps.log.warn(`Probing listAssociatedResources failed for run ${run.runId}: ${describe(error)}`, { runId: run.runId });
+    return { status: "ok", at, reason: `probe failed (${describe(error)}); the default api-version is used` };
+  }
+}
+
+async function sweep(
+  deps: AuditDeps,
+  run: AuditRun,
+  inventory: InventoryIndex,
+  rowOf: (rowKey: string) => RowEvidence,
+): Promise<RunSources["resourceGraph"]> {
+  const at = deps.now().toISOString();
+  let partial = false;
+  const referenced = new Set<string>();
+  try {
+    for await (const page of sweepIdentityReferences(deps.arm, run.scope, {
+      onSubscriptionLimitHit: () => {
+        partial = true;
+      },
+      onInvalidRow: () => undefined,
+    })) {
+      for (const reference of page) {
+        const rowKey = identityRowKey(reference.identityId);
+        if (!inventory.rowKeys.has(rowKey)) continue;
+        const row = rowOf(rowKey);
+        row.referenceCount = (row.referenceCount ?? 0) + 1;
+        row.references ??= [];
+        if (row.references.length < STORED_REFERENCES) {
+          row.references.push({ resourceId: reference.resourceId, resourceType: reference.resourceType, kind: reference.kind });
+        }
+        referenced.add(rowKey);
+      }
+    }
+  } catch (error) {
+    deps.log.warn(`The Resource Graph reference sweep failed for run ${run.runId}: ${describe(error)}`, { runId: run.runId });
+    return { ...failed(at, `Resource Graph reference sweep failed: ${describe(error)}`), referencedIdentities: 0 };
+  }
+  return {
+    ...ok(at),
+    referencedIdentities: referenced.size,
+    ...(partial
+      ? { partial: true, reason: "Resource Graph queried only the first 10,000 subscriptions of the tenant (x-ms-tenant-subscription-limit-hit)" }
+      : {}),
+  };
+}
+
+async function creationTimes(
+  deps: AuditDeps,
+  run: AuditRun,
+  inventory: InventoryIndex,
+  rowOf: (rowKey: string) => RowEvidence,
+): Promise<SourceState> {
+  const at = deps.now().toISOString();
+  const failures: string[] = [];
+  for (const subscriptionId of inventory.subscriptions) {
+    try {
+      for await (const page of listIdentityCreatedTimes(deps.arm, subscriptionId)) {
+        for (const item of page) {
+          const rowKey = identityRowKey(item.id);
+          if (inventory.rowKeys.has(rowKey)) rowOf(rowKey).createdTime = item.createdTime;
+        }
+      }
+    } catch (error) {
+      failures.push(`subscription ${subscriptionId}: ${describe(error)}`);
+    }
+  }
+  if (failures.length === 0) return ok(at);
+  deps.log.warn(`Creation times could not be listed for run ${run.runId}: ${failures.join("; ")}`, { runId: run.runId });
+  const more = failures.length > 3 ? ` (and ${failures.length - 3} more)` : "";
+  return failed(at, `ARM's resource list (createdTime) failed for ${failures.length} of ${inventory.subscriptions.size} subscriptions: ${failures.slice(0, 3).join("; ")}${more}`);
+}
+
+async function signInActivity(
+  deps: AuditDeps,
+  run: AuditRun,
+  inventory: InventoryIndex,
+  rowOf: (rowKey: string) => RowEvidence,
+): Promise<RunSources["signIns"]> {
+  const at = deps.now().toISOString();
+  const settings = deps.signIns;
+  if (!settings) return { status: "not-configured", at, reason: "no Log Analytics workspace configured (UAMI_SIGNIN_WORKSPACE_ID): sign-in activity was not checked" };
+  try {
+    for (const activity of await lastSuccessfulSignIns(settings)) {
+      const rowKey = inventory.byPrincipal.get(activity.principalId.toLowerCase());
+      if (!rowKey) continue;
+      const row = rowOf(rowKey);
+      if (!row.lastSignInAt || row.lastSignInAt < activity.lastSignInAt) {
+        row.lastSignInAt = activity.lastSignInAt;
+        row.signInResource = activity.resource;
+      }
+    }
+  } catch (error) {
+    deps.log.warn(`Sign-in activity could not be read for run ${run.runId}: ${describe(error)}`, { runId: run.runId });
+    return { status: "failed", at, windowDays: settings.windowDays, reason: `sign-in logs could not be read: ${describe(error)}` };
+  }
+  return { status: "ok", at, windowDays: settings.windowDays };
+}
+
+async function writeRowEvidence(deps: AuditDeps, runId: string, rows: Map<string, RowEvidence>): Promise<void> {
+  const actions: TransactionAction[] = [];
+  for (const [rowKey, evidence] of rows) {
+    const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: runId, rowKey };
+    if (evidence.referenceCount !== undefined) {
+      entity.referenceCount = evidence.referenceCount;
+      entity.references = JSON.stringify(evidence.references ?? []);
+    }
+    if (evidence.createdTime) entity.createdTime = evidence.createdTime;
+    if (evidence.lastSignInAt) {
+      entity.lastSignInAt = evidence.lastSignInAt;
+      entity.signInResource = evidence.signInResource ?? "";
+    }
+    actions.push(["update", entity, "Merge"]);
+  }
+  await submitInBatches(deps.storage.audits, actions);
+}

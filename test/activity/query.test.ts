@@ -1,0 +1,142 @@
+/**
+ * The sign-in query, checked with Microsoft's own Kusto parser (`@kusto/language-service-next`, loaded as
+ * test/arm/queries.test.ts does) against the schema of `AADManagedIdentitySignInLogs` as Azure Monitor's
+ * table reference documents it (https://learn.microsoft.com/azure/azure-monitor/reference/tables/aadmanagedidentitysigninlogs;
+ * MicrosoftDocs/azure-reference-other, azure-monitor-ref/tables/includes/aadmanagedidentitysigninlogs-include.md).
+ */
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { LOG_ANALYTICS_TABLE_SCHEMAS } from "../../simulator/kql/index.js";
+import { SIGN_IN_TABLE, signInActivityQuery } from "../../src/activity/signInActivity.js";
+
+interface KustoDiagnostic {
+  Severity: string;
+  Message: string;
+  Start: number;
+  Code: string;
+}
+interface KustoList<T> {
+  Count: number;
+  getItem(index: number): T;
+}
+interface KustoCode {
+  GetDiagnostics(): KustoList<KustoDiagnostic>;
+}
+interface KustoGlobal {
+  Language: {
+    KustoCode: { Parse(text: string): KustoCode; ParseAndAnalyze(text: string, globals: unknown): KustoCode };
+    GlobalState: { Default: { WithDatabase(db: unknown): unknown } };
+    Symbols: {
+      TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };
+      DatabaseSymbol: { ctor: new (name: string, members: unknown[]) => unknown };
+    };
+  };
+}
+
+function loadKusto(): KustoGlobal {
+  const require = createRequire(import.meta.url);
+  require("@kusto/language-service-next/bridge.js");
+  require("@kusto/language-service-next/Kusto.Language.Bridge.js");
+  const kusto = (globalThis as { Kusto?: KustoGlobal }).Kusto;
+  if (!kusto) throw new Error("@kusto/language-service-next did not define the global Kusto");
+  return kusto;
+}
+
+const Kusto = loadKusto();
+
+/** The documented columns, in the reference's order, with its types. */
+const DOCUMENTED_COLUMNS: readonly (readonly [string, string])[] = [
+  ["AppId", "string"],
+  ["AuthenticationContextClassReferences", "string"],
+  ["AuthenticationProcessingDetails", "string"],
+  ["_BilledSize", "real"],
+  ["Category", "string"],
+  ["ConditionalAccessPolicies", "string"],
+  ["ConditionalAccessStatus", "string"],
+  ["CorrelationId", "string"],
+  ["DurationMs", "long"],
+  ["FederatedCredentialId", "string"],
+  ["Id", "string"],
+  ["Identity", "string"],
+  ["IPAddress", "string"],
+  ["_IsBillable", "string"],
+  ["Level", "string"],
+  ["Location", "string"],
+  ["LocationDetails", "string"],
+  ["OperationName", "string"],
+  ["OperationVersion", "string"],
+  ["ResourceDisplayName", "string"],
+  ["ResourceGroup", "string"],
+  ["ResourceIdentity", "string"],
+  ["ResourceServicePrincipalId", "string"],
+  ["ResultDescription", "string"],
+  ["ResultSignature", "string"],
+  ["ResultType", "string"],
+  ["ServicePrincipalCredentialKeyId", "string"],
+  ["ServicePrincipalCredentialThumbprint", "string"],
+  ["ServicePrincipalId", "string"],
+  ["ServicePrincipalName", "string"],
+  ["SourceSystem", "string"],
+  ["TenantId", "string"],
+  ["TimeGenerated", "datetime"],
+  ["Type", "string"],
+  ["UniqueTokenIdentifier", "string"],
+];
+
+const globals = Kusto.Language.GlobalState.Default.WithDatabase(
+  new Kusto.Language.Symbols.DatabaseSymbol.ctor("workspace", [
+    new Kusto.Language.Symbols.TableSymbol.$ctor7(SIGN_IN_TABLE, `(${DOCUMENTED_COLUMNS.map(([name, type]) => `['${name}']:${type}`).join(", ")})`, null),
+  ]),
+);
+
+function errors(code: KustoCode): string[] {
+  const list = code.GetDiagnostics();
+  const out: string[] = [];
+  for (let i = 0; i < list.Count; i += 1) {
+    const d = list.getItem(i);
+    if (d.Severity === "Error") out.push(`${d.Code} at ${d.Start}: ${d.Message}`);
+  }
+  return out;
+}
+
+const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.Parse(text));
+const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, globals));
+
+describe("the sign-in query", () => {
+  it("is the agreed text", () => {
+    expect(signInActivityQuery()).toBe(
+      "AADManagedIdentitySignInLogs\n" +
+        '| where ResultType == "0"\n' +
+        "| summarize arg_max(TimeGenerated, AppId, ResourceDisplayName) by principalId = tolower(ServicePrincipalId)\n" +
+        "| project principalId, clientId = AppId, lastSignInAt = TimeGenerated, resource = ResourceDisplayName",
+    );
+  });
+
+  it("parses without syntax errors", () => {
+    expect(syntaxErrors(signInActivityQuery())).toEqual([]);
+  });
+
+  it("names only the documented table and columns", () => {
+    expect(semanticErrors(signInActivityQuery())).toEqual([]);
+  });
+
+  it("carries no time filter of its own: the API's timespan is the window", () => {
+    expect(signInActivityQuery()).not.toMatch(/ago\(|TimeGenerated\s*[<>]/);
+  });
+
+  it("is what the simulator's table holds: the documented columns and types", () => {
+    const simulated = LOG_ANALYTICS_TABLE_SCHEMAS[SIGN_IN_TABLE]?.map((c) => [c.name, c.type === "long" ? "long" : c.type]);
+    expect(simulated).toEqual(DOCUMENTED_COLUMNS.map(([name, type]) => [name, type]));
+  });
+});
+
+describe("the parser check can fail", () => {
+  it.each([
+    ["a misspelt column", signInActivityQuery().replace("ServicePrincipalId", "ServicePrincipalID")],
+    ["another table", signInActivityQuery().replace(SIGN_IN_TABLE, "AADServicePrincipalSignInLogs")],
+    ["an unknown column returned by arg_max", signInActivityQuery().replace("arg_max(TimeGenerated, AppId,", "arg_max(TimeGenerated, ClientId,")],
+  ])("reports %s as a semantic error", (_what, text) => {
+    expect(syntaxErrors(text)).toEqual([]);
+    expect(semanticErrors(text).length).toBeGreaterThan(0);
+  });
+});
