@@ -23,11 +23,11 @@ afterAll(async () => {
 });
 
 describe("GET userAssignedIdentities/{name}", () => {
-  it("returns the Identity body with the recording's key order and systemData", async () => {
+  it("returns the Identity body with the recording's key order and, as both real recordings, no systemData", async () => {
     const identity = identities.find((i) => Object.keys(i.tags).length > 0)!;
     const response = await client.get(`${pathOf(identity)}?api-version=${GET_API}`);
     expect(response.status).toBe(200);
-    expect(Object.keys(response.body)).toEqual(["location", "tags", "id", "name", "type", "properties", "systemData"]);
+    expect(Object.keys(response.body)).toEqual(["location", "tags", "id", "name", "type", "properties"]);
     expect(response.body).toEqual({
       location: identity.location,
       tags: identity.tags,
@@ -35,18 +35,38 @@ describe("GET userAssignedIdentities/{name}", () => {
       name: identity.name,
       type: "Microsoft.ManagedIdentity/userAssignedIdentities",
       properties: { tenantId: identity.tenantId, principalId: identity.principalId, clientId: identity.clientId },
-      systemData: {
+    });
+    expect(Object.keys(response.body.properties)).toEqual(["tenantId", "principalId", "clientId"]);
+    expect(response.headers["x-ms-ratelimit-remaining-subscription-reads"]).toMatch(/^\d+$/);
+    for (const apiVersion of ["2022-01-31-preview", "2023-07-31-preview", "2024-11-30"]) {
+      expect((await client.get(`${pathOf(identity)}?api-version=${apiVersion}`)).body.systemData).toBeUndefined();
+    }
+  });
+
+  it("adds the REST reference's systemData (seeds/003) when started with systemData: true", async () => {
+    const withSystemData = await startFast({ identities: 12, seed: "identity-conformance", systemData: true });
+    const otherClient = clientFor(withSystemData);
+    try {
+      const identity = withSystemData.truth.tenants[0]!.identities[3]!;
+      const response = await otherClient.get(`${pathOf(identity)}?api-version=${GET_API}`);
+      expect(Object.keys(response.body)).toEqual(["location", "tags", "id", "name", "type", "properties", "systemData"]);
+      expect(response.body.systemData).toEqual({
         createdBy: identity.createdBy,
         createdByType: identity.createdByType,
         createdAt: identity.createdAt,
         lastModifiedBy: identity.createdBy,
         lastModifiedByType: identity.createdByType,
         lastModifiedAt: identity.createdAt,
-      },
-    });
-    expect(Object.keys(response.body.properties)).toEqual(["tenantId", "principalId", "clientId"]);
-    expect(response.body.systemData.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
-    expect(response.headers["x-ms-ratelimit-remaining-subscription-reads"]).toMatch(/^\d+$/);
+      });
+      expect(response.body.systemData.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
+      const old = await otherClient.get(`${pathOf(identity)}?api-version=2018-11-30`);
+      expect(old.body.systemData).toBeUndefined();
+      const list = await otherClient.get(`/subscriptions/${identity.subscriptionId}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=${GET_API}`);
+      expect(Object.keys(list.body.value[0])).toEqual(["location", "tags", "id", "name", "type", "properties", "systemData"]);
+    } finally {
+      otherClient.close();
+      await withSystemData.close();
+    }
   });
 
   it("accepts the stable and preview api-versions of the type", async () => {
@@ -104,7 +124,7 @@ describe("listing identities through ARM", () => {
     const sample = identities.find((i) => i.subscriptionId === subscriptionId)!;
     const group = await client.get(`/subscriptions/${subscriptionId}/resourceGroups/${encodeURIComponent(sample.resourceGroupName)}/providers/Microsoft.ManagedIdentity/userAssignedIdentities?api-version=${GET_API}`);
     expect(group.body.value.map((i: { id: string }) => i.id)).toEqual(identities.filter((i) => i.subscriptionId === subscriptionId && i.resourceGroup === sample.resourceGroup).map((i) => i.id));
-    expect(Object.keys(group.body.value[0])).toEqual(["location", "tags", "id", "name", "type", "properties", "systemData"]);
+    expect(Object.keys(group.body.value[0])).toEqual(["location", "tags", "id", "name", "type", "properties"]);
   });
 
   it("pages a large subscription", async () => {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { associationsOf } from "../associatedResources.js";
 import { federatedCredentialsOf } from "../federatedCredentials.js";
-import type { TenantModel } from "../model.js";
+import { HIDDEN_USAGE_KINDS, type TenantModel } from "../model.js";
 import { HOSTILE_IDENTITY_NAMES, HOSTILE_RESOURCE_GROUPS } from "../names.js";
 import { formatUuid, Prng } from "../prng.js";
 import { startSimulator } from "../index.js";
@@ -32,6 +32,7 @@ function snapshot(tenant: TenantModel) {
       associations: associationsOf(tenant, i),
       credentials: federatedCredentialsOf(tenant, i),
       roles: i.roleAssignments,
+      hiddenUsage: i.hiddenUsage,
     })),
     roleAssignments: tenant.roleAssignments,
   };
@@ -124,8 +125,10 @@ describe("distributions", () => {
   const tenant = generateTenant({ seed: "distributions", identities: 2000, now: NOW, unusedShare: 0.25 });
   const identities = tenant.identities;
 
-  it("has exactly the unused share, and a skewed count for the others", () => {
-    expect(identities.filter((i) => i.associationCount === 0)).toHaveLength(500);
+  it("has exactly the unused share and the hidden-usage share, and a skewed count for the others", () => {
+    expect(identities.filter((i) => i.associationCount === 0 && i.hiddenUsage.length === 0)).toHaveLength(500);
+    expect(identities.filter((i) => i.hiddenUsage.length > 0)).toHaveLength(100);
+    expect(identities.filter((i) => i.associationCount === 0)).toHaveLength(600);
     const used = identities.filter((i) => i.associationCount > 0);
     const small = used.filter((i) => i.associationCount <= 3).length;
     expect(small / used.length).toBeGreaterThan(0.7);
@@ -135,8 +138,9 @@ describe("distributions", () => {
 
   it("keeps the guarantees even for a tiny tenant", () => {
     const tiny = generateTenant({ seed: "tiny", identities: 20, now: NOW });
-    const unused = tiny.identities.filter((i) => i.associationCount === 0);
+    const unused = tiny.identities.filter((i) => i.associationCount === 0 && i.hiddenUsage.length === 0);
     expect(unused).toHaveLength(4);
+    expect(new Set(tiny.identities.flatMap((i) => i.hiddenUsage))).toEqual(new Set(HIDDEN_USAGE_KINDS));
     expect(tiny.identities.some((i) => i.associationCount >= 990)).toBe(true);
     expect(tiny.identities.some((i) => i.associationCount >= 250 && i.associationCount <= 400)).toBe(true);
     expect(unused.some((i) => i.exempt && i.tags["uami-audit-exempt"] === "true")).toBe(true);
@@ -193,6 +197,57 @@ describe("distributions", () => {
     for (const type of types) expect(type).toBe(type.toLowerCase());
     const ids = identities.flatMap((i) => associationsOf(tenant, i).map((a) => a.id.toLowerCase()));
     expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
+describe("hidden usage", () => {
+  const tenant = generateTenant({ seed: "hidden", identities: 1000, now: NOW, hiddenUsageShare: 0.08 });
+  const hidden = tenant.identities.filter((i) => i.hiddenUsage.length > 0);
+
+  it("marks the share of identities, every kind several times, signInOnly always alone", () => {
+    expect(hidden).toHaveLength(80);
+    for (const kind of HIDDEN_USAGE_KINDS) expect(hidden.filter((i) => i.hiddenUsage.includes(kind)).length).toBeGreaterThanOrEqual(10);
+    expect(hidden.some((i) => i.hiddenUsage.length === 2)).toBe(true);
+    for (const identity of hidden) {
+      expect(new Set(identity.hiddenUsage).size).toBe(identity.hiddenUsage.length);
+      if (identity.hiddenUsage.includes("signInOnly")) expect(identity.hiddenUsage).toEqual(["signInOnly"]);
+    }
+  });
+
+  it("gives them no association, no federated credential, no exemption tag, and an old creation date", () => {
+    for (const identity of hidden) {
+      expect(identity.associationCount).toBe(0);
+      expect(associationsOf(tenant, identity)).toEqual([]);
+      expect(identity.federatedCredentialCount).toBe(0);
+      expect(identity.exempt).toBe(false);
+      expect(Object.keys(identity.tags).some((k) => k.toLowerCase() === "uami-audit-exempt")).toBe(false);
+      expect(NOW - Date.parse(identity.createdAt)).toBeGreaterThanOrEqual(90 * DAY);
+    }
+  });
+
+  it("runs each kubelet identity's AKS cluster under a busy control-plane identity that lists it", () => {
+    const kubelets = hidden.filter((i) => i.hiddenUsage.includes("kubelet"));
+    const clusters = [...tenant.kubeletClusters.values()];
+    expect(clusters.map((c) => c.kubelet).sort((a, b) => a.index - b.index)).toEqual(kubelets.sort((a, b) => a.index - b.index));
+    for (const cluster of clusters) {
+      expect(cluster.controlPlane.hiddenUsage).toEqual([]);
+      expect(cluster.controlPlane.associationCount).toBeGreaterThanOrEqual(100);
+      expect(associationsOf(tenant, cluster.controlPlane)).toContainEqual(cluster.resource);
+      expect(cluster.resource.type).toBe("microsoft.containerservice/managedclusters");
+    }
+  });
+
+  it("is deterministic, keeps at least one of each kind from 20 identities, and can be turned off", () => {
+    const again = generateTenant({ seed: "hidden", identities: 1000, now: NOW, hiddenUsageShare: 0.08 });
+    expect(again.identities.map((i) => i.hiddenUsage)).toEqual(tenant.identities.map((i) => i.hiddenUsage));
+    for (const seed of ["a", "b", "c", "d"]) {
+      const small = generateTenant({ seed, identities: 20, now: NOW });
+      expect(new Set(small.identities.flatMap((i) => i.hiddenUsage))).toEqual(new Set(HIDDEN_USAGE_KINDS));
+    }
+    const off = generateTenant({ seed: "hidden", identities: 200, now: NOW, hiddenUsageShare: 0 });
+    expect(off.identities.every((i) => i.hiddenUsage.length === 0)).toBe(true);
+    expect(off.kubeletClusters.size).toBe(0);
+    expect(() => generateTenant({ seed: 1, identities: 1, hiddenUsageShare: -0.1 })).toThrow(/hiddenUsageShare/);
   });
 });
 

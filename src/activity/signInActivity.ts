@@ -30,6 +30,7 @@ import { readFileSync } from "node:fs";
 import { Agent } from "node:https";
 import { rootCertificates } from "node:tls";
 import type { TokenCredential } from "@azure/core-auth";
+import type { PipelinePolicy } from "@azure/core-rest-pipeline";
 import { LogsQueryClient, LogsQueryResultStatus, type LogsTable } from "@azure/monitor-query-logs";
 import { redactSecrets } from "../arm/errors.js";
 
@@ -161,27 +162,37 @@ function agentFor(caFile: string): Agent {
 export async function lastSuccessfulSignIns(settings: SignInSettings, options: { abortSignal?: AbortSignal } = {}): Promise<SignInActivity[]> {
   const { endpoint } = validate(settings);
   const agent = settings.caFile === undefined ? undefined : agentFor(settings.caFile);
+  options.abortSignal?.throwIfAborted();
+  let last: LastResponse | undefined;
+  // queryWorkspace of @azure/monitor-query-logs 1.0.0 forwards only `requestOptions` and its Prefer
+  // options: an `abortSignal` or `onResponse` given to it is dropped. A per-call policy (outside the retry
+  // policy) carries the signal to every attempt and keeps the final response, whose raw error body says
+  // more than the SDK's deserialized one (it drops each detail's innererror) and survives bodies the
+  // SDK fails to deserialize (an empty 200, an HTML page from a proxy).
+  const observe: PipelinePolicy = {
+    name: "uamiSignInQueryObserver",
+    async sendRequest(request, next) {
+      if (options.abortSignal) request.abortSignal = options.abortSignal;
+      const response = await next(request);
+      last = { status: response.status, body: parseJson(response.bodyAsText) };
+      return response;
+    },
+  };
   const client = new LogsQueryClient(settings.credential, {
     // The SDK uses `endpoint` verbatim as its base URL: the API version is part of it.
     endpoint: `${endpoint}/v1`,
     credentials: { scopes: [logsScope(endpoint)] },
     retryOptions: RETRY_OPTIONS,
+    additionalPolicies: [{ policy: observe, position: "perCall" }],
     ...(agent ? { agent } : {}),
   });
   const where = { workspaceId: settings.workspaceId, endpoint };
-  let last: LastResponse | undefined;
   try {
     const result = await client.queryWorkspace(
       settings.workspaceId,
       signInActivityQuery(),
       { duration: `P${settings.windowDays}D` },
-      {
-        serverTimeoutInSeconds: SERVER_TIMEOUT_SECONDS,
-        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        onResponse: (response) => {
-          last = { status: response.status, body: response.parsedBody ?? response.bodyAsText };
-        },
-      },
+      { serverTimeoutInSeconds: SERVER_TIMEOUT_SECONDS },
     );
     if (result.status === LogsQueryResultStatus.PartialFailure) {
       // The raw body keeps the nested details the SDK's deserializer drops (innererror of each detail).
@@ -208,6 +219,15 @@ export async function lastSuccessfulSignIns(settings: SignInSettings, options: {
 interface LastResponse {
   status: number;
   body: unknown;
+}
+
+function parseJson(text: string | null | undefined): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }
 
 function isAbort(error: unknown): boolean {

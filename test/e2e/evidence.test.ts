@@ -52,7 +52,7 @@ async function audit(sim: RunningSimulator, options: { signIns?: boolean } = {})
 /** What the ground truth says an audit with complete evidence must conclude "unused". */
 function trulyUnused(sim: RunningSimulator, id: string, now: number): boolean {
   const truth = sim.truth.identity(id)!;
-  const signIn = sim.truth.lastSuccessfulSignIn(id);
+  const signIn = sim.truth.lastSuccessfulSignIn(id)?.at;
   return (
     !sim.truth.isUsed(id) &&
     !truth.exempt &&
@@ -135,7 +135,7 @@ describe("one verdict from all the evidence, against the simulator's ground trut
     const sim = await startSimulator({ identities: 40, seed: 31, rate: 1, associatedResourcesApi: "off", hiddenUsageShare: 0.15 });
     try {
       const began = Date.now();
-      const { report, run } = await audit(sim, { signIns: false });
+      const { report, run } = await audit(sim);
       const seconds = (Date.now() - began) / 1000;
       expect(run.status).toBe("complete");
       // At 1 request per second, 40 checks through the API would take 40 s; the probe's versions cost 3.
