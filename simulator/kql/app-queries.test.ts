@@ -3,7 +3,15 @@
  * ARM's mixed case, lower-case `type` for authorization resources, role definitions at tenant scope).
  */
 import { describe, expect, it } from "vitest";
-import { identityInventoryQuery, roleAssignmentsQuery, roleDefinitionsQuery, subscriptionNamesQuery } from "../../src/arm/queries.js";
+import {
+  identityBagReferencesQuery,
+  identityInventoryQuery,
+  policyAssignmentReferencesQuery,
+  propertyReferencesQuery,
+  roleAssignmentsQuery,
+  roleDefinitionsQuery,
+  subscriptionNamesQuery,
+} from "../../src/arm/queries.js";
 import { compileKql, runKql, type KqlRow } from "./index.js";
 
 const SUB_A = "00000000-0000-0000-0000-00000000000a";
@@ -217,5 +225,108 @@ describe("the other queries the simulator must answer", () => {
     const query =
       "resources | where type =~ 'Microsoft.ManagedIdentity/userAssignedIdentities' and (location == 'eastus' or not(isempty(tags))) | project name";
     expect(runKql(query, TABLES).rows).toEqual([{ name: "id-web" }, { name: "id-api" }]);
+  });
+});
+
+/**
+ * The reference sweep's three queries over rows of every hidden kind, shaped like the simulator's (and ARG's):
+ * ids in ARM's mixed case, bag keys in whatever casing the resource's author wrote, lower-case `type`.
+ */
+describe("the reference sweep: identity bags, properties and policy assignments", () => {
+  const uami = (sub: string, rg: string, name: string) => `/subscriptions/${sub}/resourceGroups/${rg}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+  const ID_VM = uami(SUB_A, "RG-Apps", "id-Web");
+  const ID_PREVIEW = uami(SUB_A, "rg-ml", "id-ml");
+  const ID_CONTROL = uami(SUB_B, "rg-aks", "id-aks-control");
+  const ID_KUBELET = `/subscriptions/${SUB_B}/resourcegroups/MC_rg-aks_aks1_westeurope/providers/Microsoft.ManagedIdentity/userAssignedIdentities/aks1-agentpool`;
+  const ID_CMK = uami(SUB_A, "rg-é-日本", "id-cmk");
+  const ID_KVREF = uami(SUB_A, "RG.with.dots(1)", "id_kv-ref");
+  const ID_POLICY = uami(SUB_B, "rg-gov", "id-policy");
+  const ID_POLICY_SUB = uami(SUB_B, "rg-gov", "id-policy-sub");
+  const bag = (...ids: string[]) => ({ type: "UserAssigned", userAssignedIdentities: Object.fromEntries(ids.map((id) => [id, { principalId: "p", clientId: "c" }])) });
+  const resource = (id: string, type: string, fields: Partial<KqlRow>): KqlRow => ({ id, name: id.split("/").pop(), type, tenantId: TENANT, kind: "", location: "westeurope", identity: null, properties: {}, tags: {}, ...fields });
+
+  const SWEEP_RESOURCES: KqlRow[] = [
+    identity(SUB_A, "RG-Apps", "id-Web", "p-web", {}),
+    resource(`/subscriptions/${SUB_A}/resourceGroups/RG-Apps/providers/Microsoft.Compute/virtualMachines/vm1`, "microsoft.compute/virtualmachines", { identity: bag(ID_VM.replace("resourceGroups", "resourcegroups")) }),
+    resource(`/subscriptions/${SUB_A}/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw1`, "microsoft.machinelearningservices/workspaces", {
+      identity: { ...bag(ID_PREVIEW), type: "SystemAssigned,UserAssigned", principalId: "p", tenantId: TENANT },
+      properties: { friendlyName: "mlw1", primaryUserAssignedIdentity: ID_PREVIEW },
+    }),
+    resource(`/subscriptions/${SUB_B}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks1`, "microsoft.containerservice/managedclusters", {
+      identity: bag(ID_CONTROL),
+      properties: { provisioningState: "Succeeded", identityProfile: { kubeletidentity: { resourceId: ID_KUBELET, clientId: "c", objectId: "o" } } },
+    }),
+    resource(`/subscriptions/${SUB_A}/resourceGroups/rg-é-日本/providers/Microsoft.Storage/storageAccounts/stcmk`, "microsoft.storage/storageaccounts", {
+      identity: { type: "SystemAssigned", principalId: "p", tenantId: TENANT },
+      properties: { encryption: { identity: { userAssignedIdentity: ID_CMK }, keySource: "Microsoft.Keyvault" } },
+    }),
+    resource(`/subscriptions/${SUB_A}/resourceGroups/RG.with.dots(1)/providers/Microsoft.Web/sites/app-kv`, "microsoft.web/sites", {
+      identity: { type: "SystemAssigned", principalId: "p", tenantId: TENANT },
+      properties: { keyVaultReferenceIdentity: ID_KVREF, note: 'a "quoted" \\ value' },
+    }),
+    // Mentions the type but names no identity: extract_all finds nothing, which is null (Kusto's documentation),
+    // and mv-expand keeps a null row: identityId "" (a typed string is never null).
+    resource(`/subscriptions/${SUB_A}/resourceGroups/rg-docs/providers/Microsoft.Web/sites/app-docs`, "microsoft.web/sites", {
+      properties: { description: "uses Microsoft.ManagedIdentity/userAssignedIdentities/ by design" },
+    }),
+  ];
+
+  const mgAssignment = "/providers/Microsoft.Management/managementGroups/contoso-platform/providers/Microsoft.Authorization/policyAssignments/dine-diag";
+  const subAssignment = `/subscriptions/${SUB_B}/providers/Microsoft.Authorization/policyAssignments/4f0a8e5c1b2d3e4f5a6b7c8d`;
+  const POLICY: KqlRow[] = [
+    resource(mgAssignment, "microsoft.authorization/policyassignments", { identity: bag(ID_POLICY), location: "westeurope" }),
+    resource(subAssignment, "microsoft.authorization/policyassignments", { identity: bag(ID_POLICY_SUB), subscriptionId: SUB_B }),
+    resource("/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policyAssignments/system", "microsoft.authorization/policyassignments", {
+      identity: { type: "SystemAssigned", principalId: "p", tenantId: TENANT },
+    }),
+    resource("/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policyExemptions/ex1", "microsoft.authorization/policyexemptions", { identity: bag(ID_POLICY) }),
+  ];
+
+  it("identity bags: one row per (resource, identity), keys lower-cased, ordered by id then identity", () => {
+    const result = runKql(identityBagReferencesQuery(), { resources: SWEEP_RESOURCES });
+    expect(result.columns).toEqual([
+      { name: "id", type: "string" },
+      { name: "type", type: "string" },
+      { name: "identityId", type: "string" },
+    ]);
+    expect(result.rows).toEqual([
+      { id: SWEEP_RESOURCES[1]!.id, type: "microsoft.compute/virtualmachines", identityId: ID_VM.toLowerCase() },
+      { id: SWEEP_RESOURCES[2]!.id, type: "microsoft.machinelearningservices/workspaces", identityId: ID_PREVIEW.toLowerCase() },
+      { id: SWEEP_RESOURCES[3]!.id, type: "microsoft.containerservice/managedclusters", identityId: ID_CONTROL.toLowerCase() },
+    ]);
+  });
+
+  it("properties: every identity id anywhere in properties, the kubelet's in its own column", () => {
+    const result = runKql(propertyReferencesQuery(), { resources: SWEEP_RESOURCES });
+    expect(result.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["id:string", "type:string", "identityId:string", "kubeletIdentityId:string"]);
+    // Ordinal order: "RG.with.dots(1)" < "rg-docs" < "rg-ml" < "rg-é-日本", subscription a before b.
+    expect(result.rows).toEqual([
+      { id: SWEEP_RESOURCES[5]!.id, type: "microsoft.web/sites", identityId: ID_KVREF.toLowerCase(), kubeletIdentityId: "" },
+      { id: SWEEP_RESOURCES[6]!.id, type: "microsoft.web/sites", identityId: "", kubeletIdentityId: "" },
+      { id: SWEEP_RESOURCES[2]!.id, type: "microsoft.machinelearningservices/workspaces", identityId: ID_PREVIEW.toLowerCase(), kubeletIdentityId: "" },
+      { id: SWEEP_RESOURCES[4]!.id, type: "microsoft.storage/storageaccounts", identityId: ID_CMK.toLowerCase(), kubeletIdentityId: "" },
+      { id: SWEEP_RESOURCES[3]!.id, type: "microsoft.containerservice/managedclusters", identityId: ID_KUBELET.toLowerCase(), kubeletIdentityId: ID_KUBELET.toLowerCase() },
+    ]);
+  });
+
+  it("properties: several ids in one resource give one row each, in identity order", () => {
+    const both = resource(`/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.App/containerApps/ca1`, "microsoft.app/containerapps", {
+      properties: { configuration: { registries: [{ identity: ID_CMK }, { identity: ID_KVREF }, { identity: ID_CMK }] } },
+    });
+    const rows = runKql(propertyReferencesQuery(), { resources: [both] }).rows.map((r) => r.identityId);
+    expect(rows).toEqual([ID_CMK, ID_CMK, ID_KVREF].map((id) => id.toLowerCase()));
+  });
+
+  it("policy assignments: from policyresources only, those with user-assigned identities", () => {
+    const result = runKql(policyAssignmentReferencesQuery(), { policyresources: POLICY, resources: SWEEP_RESOURCES });
+    expect(compileKql(policyAssignmentReferencesQuery()).table).toBe("policyresources");
+    expect(result.rows).toEqual([
+      { id: mgAssignment, type: "microsoft.authorization/policyassignments", identityId: ID_POLICY.toLowerCase() },
+      { id: subAssignment, type: "microsoft.authorization/policyassignments", identityId: ID_POLICY_SUB.toLowerCase() },
+    ]);
+  });
+
+  it("none of the sweep's queries uses a limit, so ARG pages them by $skipToken", () => {
+    for (const query of [identityBagReferencesQuery(), propertyReferencesQuery(), policyAssignmentReferencesQuery()]) expect(compileKql(query).usesLimit).toBe(false);
   });
 });

@@ -242,20 +242,38 @@ export function translateRe2(pattern: string): TranslatedRegex {
   return { regex, groupCount };
 }
 
+/** The index after the code point at `at` (JavaScript strings are UTF-16; RE2 steps over whole characters). */
+function nextCodePoint(text: string, at: number): number {
+  const code = text.charCodeAt(at);
+  return code >= 0xd800 && code <= 0xdbff && at + 1 < text.length ? at + 2 : at + 1;
+}
+
 /**
  * Kusto's `extract_all(regex, source)`: every match's capture groups. One group: an array of strings; more:
  * an array of arrays, one string per group ("" for a group that did not take part). No match: null (the
- * function's documentation: "If there's no match: null").
+ * function's documentation: "If there's no match: null"). Successive matches do not overlap, and an empty
+ * match right where the previous match ended is skipped, as RE2's global matching does (JavaScript's would
+ * keep it: `(a*)` over "baab" is ["", "aa", ""] here, ["", "aa", "", ""] in JavaScript).
  */
 export function extractAll(regex: RegExp, groupCount: number, source: string): unknown {
   const matches: unknown[] = [];
-  for (const match of source.matchAll(regex)) {
+  let previousEnd = -1;
+  regex.lastIndex = 0;
+  for (let match = regex.exec(source); match !== null; match = regex.exec(source)) {
+    const start = match.index;
+    const end = start + match[0].length;
+    if (end === start) {
+      regex.lastIndex = nextCodePoint(source, start);
+      if (start === previousEnd) continue;
+    }
+    previousEnd = end;
     if (groupCount === 1) matches.push(match[1] ?? "");
     else {
       const groups: string[] = [];
       for (let g = 1; g <= groupCount; g++) groups.push(match[g] ?? "");
       matches.push(groups);
     }
+    if (regex.lastIndex > source.length) break;
   }
   return matches.length > 0 ? matches : null;
 }

@@ -112,7 +112,7 @@ describe("hidden usage: the app's Resource Graph queries find each kind where it
       expect(["microsoft.storage/storageaccounts", "microsoft.web/sites"]).toContain(row.type);
     }
     // The identities' own rows are left out by `type !startswith 'microsoft.managedidentity/'`.
-    expect(rows.some((r) => r.type.startsWith("microsoft.managedidentity/"))).toBe(false);
+    expect(rows.some((r) => String(r.type).startsWith("microsoft.managedidentity/"))).toBe(false);
   });
 
   it("the kubelet cluster is the control plane's association, listed by the API for it", async () => {

@@ -123,7 +123,8 @@ function normaliseEndpoint(endpoint: string): string {
  * The token audience for an endpoint. Public cloud tokens are for `https://api.loganalytics.io` whichever of
  * its two hosts is called (access-api.md: api.loganalytics.azure.com replaces api.loganalytics.io, the
  * resource stays); sovereign clouds use their own host (`https://api.loganalytics.azure.cn`, `.us`).
- * @azure/monitor-query-logs 1.0.0 always asks for the public audience unless `credentials.scopes` is set.
+ * @azure/monitor-query-logs 1.0.0 ignores its `audience` option and asks for the public audience unless
+ * `credentials.scopes` is set (Azure/azure-sdk-for-js#39506), so the scope is passed that way.
  */
 export function logsScope(endpoint: string): string {
   const origin = new URL(endpoint).origin;

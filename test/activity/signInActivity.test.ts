@@ -79,12 +79,11 @@ describe("lastSuccessfulSignIns", () => {
     expect(failedOnly.length).toBeGreaterThan(0);
     const first = failedOnly[0]!;
     sim.addSignIn(first.id, { resultType: "500011", resource: "Azure Storage" });
-    let principals = new Set((await lastSuccessfulSignIns(settings())).map((r) => r.principalId));
+    const principals = new Set((await lastSuccessfulSignIns(settings())).map((r) => r.principalId));
     for (const identity of failedOnly) expect(principals.has(identity.principalId.toLowerCase())).toBe(false);
 
     const success = sim.addSignIn(first.id, { at: Date.now() - 60_000, resource: "Azure Storage" });
     const rows = await lastSuccessfulSignIns(settings());
-    principals = new Set(rows.map((r) => r.principalId));
     expect(rows.find((r) => r.principalId === first.principalId.toLowerCase())).toEqual({
       principalId: first.principalId.toLowerCase(),
       clientId: first.clientId,

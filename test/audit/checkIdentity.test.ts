@@ -81,7 +81,8 @@ describe("checkIdentity and 429s", () => {
     expect(requests[3]!.path).toBe(requests[2]!.path);
     expect(requests.filter((e) => !e.path.includes("skiptoken"))).toHaveLength(1);
     expect(requests[3]!.at - requests[2]!.at).toBeGreaterThanOrEqual(1000);
-    expect(await getRun(deps.storage, run.runId)).toMatchObject({ throttled: 1, checked: 1, requests: 2 + pages + 1 });
+    // GET + credentials + every page + the refused one, and the run's api-version probe at enumeration.
+    expect(await getRun(deps.storage, run.runId)).toMatchObject({ throttled: 1, checked: 1, requests: 2 + pages + 1 + 1 });
     expect(await deps.storage.checkQueue.peekMessages()).toMatchObject({ peekedMessageItems: [] });
   }, 30_000);
 });

@@ -35,10 +35,12 @@ describe("the audit pipeline against the simulator and Azurite", () => {
       expect(row.status).toBe("checked");
       expect(row.associationCount, row.id).toBe(truth!.associationCount);
       expect(row.federatedCredentialCount, row.id).toBe(truth!.federatedCredentialCount);
-      expect(row.createdAt).toBe(truth!.createdAt);
+      // Real Azure sends no systemData (nor does the simulator by default): the age comes from ARM's resource list.
+      expect(row.createdAt).toBeUndefined();
+      expect(Date.parse(row.createdTime!)).toBe(Date.parse(truth!.createdAt));
       expect(row.associations.map((a) => a.id)).toEqual(sim.truth.associationsOf(row.id).slice(0, 10).map((a) => a.id));
     }
-    const checks = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.tenantId === tenant.tenantId);
+    const checks = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.tenantId === tenant.tenantId && !isProbe(e.path));
     expect(checks.every((e) => e.status === 200)).toBe(true);
     const perIdentity = new Map<string, number>();
     for (const e of checks) perIdentity.set(e.identityId!.toLowerCase(), (perIdentity.get(e.identityId!.toLowerCase()) ?? 0) + 1);
@@ -60,7 +62,7 @@ describe("the audit pipeline against the simulator and Azurite", () => {
       expect(biggest.associationCount).toBeGreaterThan(250);
       const stored = await readAssociations(deps.storage, run.runId, biggest.id);
       expect(stored.map((a) => a.id)).toEqual(small.truth.associationsOf(biggest.id).map((a) => a.id));
-      const pages = small.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.identityId?.toLowerCase() === biggest.id.toLowerCase());
+      const pages = small.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.identityId?.toLowerCase() === biggest.id.toLowerCase() && !isProbe(e.path));
       expect(pages).toHaveLength(Math.ceil(biggest.associationCount / 100));
       expect(pages.every((p) => p.status === 200)).toBe(true);
     } finally {
@@ -68,6 +70,11 @@ describe("the audit pipeline against the simulator and Azurite", () => {
     }
   }, 120_000);
 });
+
+/** The run's api-version probe (one request with `$top=1` at enumeration), apart from the checks. */
+function isProbe(path: string): boolean {
+  return /[?&]\$top=1(&|$)/.test(decodeURIComponent(path));
+}
 
 describe("an enumeration that fails half-way", () => {
   it("fails the run with the reason, releases the tenant's lock, and a new run can start", async () => {

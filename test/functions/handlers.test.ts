@@ -101,7 +101,7 @@ describe("function handlers in @azure/functions test mode, against Azurite and t
     }
     const latest = await getLatestReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest` }), capturingContext("getLatestReport").context);
     expect(latest.status).toBe(200);
-    expect(JSON.parse(String(latest.body))).toMatchObject({ schemaVersion: 1, run: { runId } });
+    expect(JSON.parse(String(latest.body))).toMatchObject({ schemaVersion: 2, run: { runId } });
 
     const status = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context);
     expect(status.status).toBe(200);
