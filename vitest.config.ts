@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 
 /** Tests whose assertions are about wall-clock rates: they run alone, after everything else. */
-const TIMING = ["test/audit/globalRate.test.ts"];
+const TIMING = ["test/audit/globalRate.test.ts", "test/audit/limiterSkew.test.ts"];
 
 export default defineConfig({
   test: {

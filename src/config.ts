@@ -5,6 +5,7 @@
  */
 import { DEFAULT_LOGS_ENDPOINT, DEFAULT_SIGNIN_WINDOW_DAYS, MAX_SIGNIN_WINDOW_DAYS } from "./activity/signInActivity.js";
 import type { AuditScope } from "./arm/types.js";
+import type { AuditMode } from "./audit/model.js";
 
 export type MailTransportKind = "none" | "smtp" | "acs";
 
@@ -22,6 +23,8 @@ export interface AppConfig {
   rateSafetyMs?: number;
   /** How many associated resources to store per identity: the portal's delete dialog shows 10. */
   associationsToStore: number;
+  /** `fast` (default): only identities Resource Graph shows unreferenced go through listAssociatedResources; `exhaustive`: every identity. */
+  mode: AuditMode;
   gracePeriodDays: number;
   exemptTag: string;
   /** Queue trigger's maxDequeueCount; must match host.json (checked by a test). */
@@ -76,13 +79,14 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: "UAMI_SIGNIN_WINDOW_DAYS", default: String(DEFAULT_SIGNIN_WINDOW_DAYS), description: `Days of sign-ins that count (1 to ${MAX_SIGNIN_WINDOW_DAYS}, the longest a workspace keeps data queryable).` },
   { name: "UAMI_LOGS_ENDPOINT", default: DEFAULT_LOGS_ENDPOINT, description: "Log Analytics query endpoint (sovereign clouds, the simulator)." },
   { name: "UAMI_LOGS_TOKEN", default: "(none)", description: "Static Log Analytics bearer token (e.g. `az account get-access-token --resource https://api.loganalytics.io`); otherwise the same credential as ARM. Never logged." },
-  { name: "UAMI_AUDIT_SUBSCRIPTIONS", default: "(whole tenant)", description: "Comma-separated subscription ids to audit." },
-  { name: "UAMI_AUDIT_MANAGEMENT_GROUPS", default: "(whole tenant)", description: "Comma-separated management group ids to audit." },
+  { name: "UAMI_AUDIT_SUBSCRIPTIONS", default: "(whole tenant)", description: "Comma-separated subscription ids to audit (at most 5,000)." },
+  { name: "UAMI_AUDIT_MANAGEMENT_GROUPS", default: "(whole tenant)", description: "Comma-separated management group ids to audit (at most 5,000)." },
   { name: "UAMI_AUDIT_SCHEDULE", default: "0 0 2 * * *", description: "NCRONTAB schedule of the `startAudit` timer (nightly at 02:00 UTC)." },
   { name: "UAMI_REPORT_SCHEDULE", default: "0 0 6 * * *", description: "NCRONTAB schedule of the `nightlyReport` timer (a backstop: reports are also built when a run completes)." },
   { name: "UAMI_RATE_LIMIT_PER_SECOND", default: "1", description: "listAssociatedResources requests per second for the tenant, across every instance (Azure's limit is 1)." },
   { name: "UAMI_RATE_SAFETY_MS", default: "50 at 1/s; 5% of the interval at faster rates", description: "Extra milliseconds between rate-limit slots, absorbing clock skew and network jitter." },
   { name: "UAMI_MAX_SLOT_WAIT_MS", default: "20000", description: "A worker that would wait longer for its slot re-enqueues the message with that delay instead." },
+  { name: "UAMI_AUDIT_MODE", default: "fast", description: "`fast`: identities the Resource Graph sweep shows referenced are `in-use` without a throttled request, only the others go through listAssociatedResources; `exhaustive`: every identity goes through listAssociatedResources (the API's view of every identity). A failed sweep falls back to exhaustive." },
   { name: "UAMI_ASSOCIATIONS_TO_STORE", default: "10", description: "Associated resources stored per identity (the portal's delete dialog shows 10); `all` pages to the end at the rate limit." },
   { name: "UAMI_GRACE_PERIOD_DAYS", default: "7", description: "Identities younger than this are `recent`, not `unused`." },
   { name: "UAMI_EXEMPT_TAG", default: "uami-audit-exempt", description: "Tag name that makes an identity `exempt`." },
@@ -183,6 +187,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push("Set UAMI_AUDIT_SUBSCRIPTIONS or UAMI_AUDIT_MANAGEMENT_GROUPS, not both");
   }
 
+  const modeRaw = (text("UAMI_AUDIT_MODE") ?? "fast").toLowerCase();
+  const mode: AuditMode = modeRaw === "exhaustive" ? "exhaustive" : "fast";
+  if (modeRaw !== "fast" && modeRaw !== "exhaustive") problems.push(`UAMI_AUDIT_MODE must be fast or exhaustive, got "${modeRaw}"`);
   const storeRaw = text("UAMI_ASSOCIATIONS_TO_STORE");
   const associationsToStore =
     storeRaw?.toLowerCase() === "all" ? Number.MAX_SAFE_INTEGER : number("UAMI_ASSOCIATIONS_TO_STORE", 10, 0, 100_000);
@@ -215,6 +222,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rateSafetyMs: optionalNumber("UAMI_RATE_SAFETY_MS", 0, 10_000),
     maxSlotWaitMs: number("UAMI_MAX_SLOT_WAIT_MS", 20_000, 0, 600_000),
     associationsToStore,
+    mode,
     gracePeriodDays: number("UAMI_GRACE_PERIOD_DAYS", 7, 0, 3650),
     exemptTag: text("UAMI_EXEMPT_TAG") ?? "uami-audit-exempt",
     maxDequeueCount: number("UAMI_MAX_DEQUEUE_COUNT", 5, 1, 100),

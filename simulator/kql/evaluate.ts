@@ -56,8 +56,8 @@ export function compilePipeline(query: Query, text: string, catalog: TableCatalo
   let state: State = { columns: schema, exact: false };
   const stages: Stage[] = [];
   let usesLimit = false;
-  for (const operator of query.operators) {
-    const compiled = compileOperator(operator, state, text);
+  for (const [index, operator] of query.operators.entries()) {
+    const compiled = compileOperator(operator, state, text, query.operators.slice(index + 1));
     stages.push(compiled.stage);
     state = compiled.state;
     if (operator.kind === "take") usesLimit = true;
@@ -81,7 +81,7 @@ interface CompiledOperator {
   readonly state: State;
 }
 
-function compileOperator(operator: Operator, state: State, text: string): CompiledOperator {
+function compileOperator(operator: Operator, state: State, text: string, later: readonly Operator[]): CompiledOperator {
   switch (operator.kind) {
     case "where":
       return compileWhere(operator.predicate, state, text);
@@ -96,7 +96,7 @@ function compileOperator(operator: Operator, state: State, text: string): Compil
     case "take":
       return { stage: takeStage(operator.count), state };
     case "mv-expand":
-      return compileMvExpand(operator, state, text);
+      return compileMvExpand(operator, state, text, columnsReadLater(later));
     case "summarize":
       return compileSummarize(operator.aggregates, operator.by, state, text);
     case "count":
@@ -338,7 +338,83 @@ const MV_EXPAND_CASTS: Readonly<Record<string, { type: ScalarType; cast: (value:
   boolean: { type: "bool", cast: (v) => (typeof v === "boolean" ? v : null) },
 };
 
-function compileMvExpand(operator: Extract<Operator, { kind: "mv-expand" }>, state: State, text: string): CompiledOperator {
+/** Every column name an expression reads. */
+function columnsOf(expr: Expr, into: Set<string>): void {
+  switch (expr.kind) {
+    case "column":
+      into.add(expr.name);
+      return;
+    case "member":
+      columnsOf(expr.target, into);
+      return;
+    case "index":
+      columnsOf(expr.target, into);
+      columnsOf(expr.index, into);
+      return;
+    case "call":
+      for (const arg of expr.args) columnsOf(arg, into);
+      return;
+    case "binary":
+      columnsOf(expr.left, into);
+      columnsOf(expr.right, into);
+      return;
+    case "in":
+      columnsOf(expr.left, into);
+      for (const item of expr.items) columnsOf(item, into);
+      return;
+    case "literal":
+      return;
+  }
+}
+
+/**
+ * The columns the operators after this one can read, up to the first one that chooses its output columns
+ * (project, summarize, distinct, count); undefined when every column may reach the output.
+ */
+function columnsReadLater(later: readonly Operator[]): ReadonlySet<string> | undefined {
+  const read = new Set<string>();
+  for (const operator of later) {
+    switch (operator.kind) {
+      case "where":
+        columnsOf(operator.predicate, read);
+        break;
+      case "extend":
+        for (const item of operator.items) columnsOf(item.expr, read);
+        break;
+      case "sort":
+        for (const key of operator.keys) columnsOf(key.expr, read);
+        break;
+      case "mv-expand":
+        columnsOf(operator.item.expr, read);
+        break;
+      case "take":
+        break;
+      case "project":
+        for (const item of operator.items) columnsOf(item.expr, read);
+        return read;
+      case "summarize":
+        for (const item of [...operator.aggregates, ...operator.by]) columnsOf(item.expr, read);
+        return read;
+      case "count":
+        return read;
+      case "project-away":
+        return undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `needed`: the input columns later operators read (undefined: all). Output rows carry only those and the
+ * expanded column: copying every column of a million expanded rows, to drop most of them at the next
+ * `project`, dominated the reference sweep's run time.
+ */
+function compileMvExpand(
+  operator: Extract<Operator, { kind: "mv-expand" }>,
+  state: State,
+  text: string,
+  needed: ReadonlySet<string> | undefined,
+): CompiledOperator {
   const { item, bagExpansion, limit } = operator;
   const compiled = compileExpr(item.expr, scopeOf(state.columns, text));
   if (compiled.type !== "dynamic") {
@@ -360,36 +436,45 @@ function compileMvExpand(operator: Extract<Operator, { kind: "mv-expand" }>, sta
   if (existing >= 0) columns[existing] = { name, type: cast.type };
   else columns.push({ name, type: cast.type });
 
-  const copy = state.exact ? (row: Row): Row => row : rowCopier(state.columns);
+  // One generated builder per operator: every output row gets the same shape in one allocation.
+  const kept = columns.filter((c) => c.name !== name && (needed === undefined || needed.has(c.name)));
+  let current: unknown = null;
+  const build = rowBuilder(
+    [...kept.map((c) => c.name), name],
+    [...kept.map(columnReader), () => current],
+  );
   const evaluate = compiled.evaluate;
   const castValue = cast.cast;
   const max = limit ?? Number.POSITIVE_INFINITY;
+  const emit = (out: Row[], row: Row, value: unknown): void => {
+    current = castValue(value);
+    out.push(build(row));
+  };
   return {
     stage: (rows) => {
       const out: Row[] = [];
       for (const row of rows) {
         const value = evaluate(row);
-        const base = copy(row);
         if (Array.isArray(value)) {
           // An empty array expands to no rows at all.
           const n = Math.min(value.length, max);
-          for (let i = 0; i < n; i++) out.push({ ...base, [name]: castValue(value[i] ?? null) });
+          for (let i = 0; i < n; i++) emit(out, row, value[i] ?? null);
         } else if (isBag(value)) {
           const keys = Object.keys(value);
           const n = Math.min(keys.length, max);
           for (let i = 0; i < n; i++) {
             const key = keys[i] as string;
-            const element = bagExpansion === "bag" ? { [key]: value[key] } : [key, value[key]];
-            out.push({ ...base, [name]: castValue(element) });
+            emit(out, row, bagExpansion === "bag" ? { [key]: value[key] } : [key, value[key]]);
           }
         } else {
           // Null and scalars are not collections: Kusto keeps the row as it is.
-          out.push({ ...base, [name]: castValue(value ?? null) });
+          emit(out, row, value ?? null);
         }
       }
       return out;
     },
-    state: { columns, exact: true },
+    // Rows hold only the columns read later; when all may be read (`needed` undefined), all are there.
+    state: { columns, exact: needed === undefined },
   };
 }
 

@@ -156,7 +156,8 @@ describe("listAssociatedResources: $filter", () => {
 });
 
 describe("listAssociatedResources: $orderby, $skip, $top", () => {
-  const byField = (field: keyof AssociatedResource, descending: boolean) => (a: AssociatedResource, b: AssociatedResource) => {
+  type Field = "id" | "name" | "type" | "resourceGroup" | "subscriptionId" | "subscriptionDisplayName";
+  const byField = (field: Field, descending: boolean) => (a: AssociatedResource, b: AssociatedResource) => {
     const x = a[field].toLowerCase();
     const y = b[field].toLowerCase();
     return x === y ? 0 : (x < y ? -1 : 1) * (descending ? -1 : 1);

@@ -68,8 +68,12 @@ export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? null,
     elapsedSeconds: Math.round(((run.finishedAt ? Date.parse(run.finishedAt) : now) - Date.parse(run.startedAt)) / 1000),
+    mode: run.mode ?? null,
+    modeReason: run.modeReason ?? null,
+    phase: runPhase(run),
     progress: { total: run.status === "enumerating" ? null : run.expected, checked: run.checked, deleted: run.deleted, failed: run.failed, pending },
     requests: run.requests,
+    apiRequests: run.apiRequests,
     throttled: run.throttled,
     etaSeconds,
     error: run.error ?? null,
@@ -77,6 +81,14 @@ export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.
     emailStatus: run.emailStatus ?? null,
     links: { self: runLocation(run.runId), report: `${runLocation(run.runId)}/report?format=html` },
   };
+}
+
+/** Where the run stands: listing identities, gathering evidence (the sweep), candidate checks, the report, done. */
+export function runPhase(run: AuditRun): "inventory" | "sweep" | "checks" | "report" | "done" | "failed" {
+  if (run.status === "failed") return "failed";
+  if (run.status === "complete") return run.reportStatus === "built" ? "done" : "report";
+  if (run.status === "enumerating") return run.phase === "evidence" ? "sweep" : run.phase === "checks" ? "checks" : "inventory";
+  return "checks";
 }
 
 async function existingRun(ctx: ApiContext, rawRunId: string | undefined): Promise<AuditRun> {

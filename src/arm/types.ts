@@ -8,6 +8,8 @@ export interface AssociatedResource {
   resourceGroup: string;
   subscriptionId: string;
   subscriptionDisplayName: string;
+  /** Who said so: absent (or `listAssociatedResources`) for the API's items; `resourceGraph` for a reference the run's sweep found (fast mode). */
+  source?: "listAssociatedResources" | "resourceGraph";
 }
 
 /** One page of `listAssociatedResources`, normalised: `totalCount` is a number even when Azure sent "4". */

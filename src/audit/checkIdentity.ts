@@ -77,6 +77,8 @@ export function isIdentityGone(error: unknown): boolean {
 /** What one delivery cost, added to the run's counters whatever its outcome. */
 interface CheckCounters {
   requests: number;
+  /** Of `requests`, those to listAssociatedResources (the throttled API). */
+  apiRequests: number;
   /** 429s received (each also held the whole tenant back by its Retry-After). */
   throttled: number;
 }
@@ -125,6 +127,7 @@ async function gather(deps: AuditDeps, run: AuditRun, message: CheckIdentityMess
   for (;;) {
     await rateLimitedSlot(deps, message.tenantId);
     counter.requests++;
+    counter.apiRequests++;
     const top = wanted === 0 ? 0 : Math.min(PAGE_SIZE, wanted - associations.length);
     let page;
     try {
@@ -207,7 +210,7 @@ export async function checkIdentity(deps: AuditDeps, message: CheckIdentityMessa
   if ("outcome" in pending) return pending;
   const { run, current } = pending;
 
-  const counter: CheckCounters = { requests: 0, throttled: 0 };
+  const counter: CheckCounters = { requests: 0, throttled: 0, apiRequests: 0 };
   const base: IdentityResult = { ...current, checkedAt: deps.now().toISOString() };
   try {
     const gathered = await gather(deps, run, message, counter);
@@ -261,6 +264,6 @@ export async function recordPoisonedCheck(deps: AuditDeps, message: CheckIdentit
   if ("outcome" in pending) return pending;
   const { run, current } = pending;
   const reason = "not checked: the check failed on every attempt (poison queue)";
-  await finish(deps, { ...current, status: "error", error: reason, checkedAt: deps.now().toISOString() }, { requests: 0, throttled: 0 }, run.startedAt);
+  await finish(deps, { ...current, status: "error", error: reason, checkedAt: deps.now().toISOString() }, { requests: 0, throttled: 0, apiRequests: 0 }, run.startedAt);
   return { outcome: "error", error: reason };
 }

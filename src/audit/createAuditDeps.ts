@@ -2,6 +2,7 @@
 import type { SignInSettings } from "../activity/signInActivity.js";
 import { createArmConnection, staticTokenCredential, type ArmConnection } from "../arm/index.js";
 import type { AppConfig } from "../config.js";
+import type { AuditMode } from "./model.js";
 import { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import { openAuditStorage } from "../store/auditStorage.js";
 import type { StorageAccount } from "../storage/storageAccount.js";
@@ -29,6 +30,7 @@ export function createAuditDeps(input: {
   storagePrefix?: string;
   associationsToStore?: number;
   maxDequeueCount?: number;
+  mode?: AuditMode;
   /** Where sign-in activity is read from; undefined: not checked. */
   signIns?: SignInConfig;
   log?: AuditLog;
@@ -40,6 +42,7 @@ export function createAuditDeps(input: {
     readsPerSecond: Math.max(DEFAULT_AUDIT_SETTINGS.readsPerSecond, Math.ceil(input.limiter.ratePerSecond * 4)),
     ...(input.associationsToStore !== undefined ? { associationsToStore: input.associationsToStore } : {}),
     ...(input.maxDequeueCount !== undefined ? { maxDequeueCount: input.maxDequeueCount } : {}),
+    ...(input.mode !== undefined ? { mode: input.mode } : {}),
   };
   const arm = createArmConnection({ endpoint: input.arm.armEndpoint, token: input.arm.armToken, caFile: input.arm.armCaFile || undefined });
   return {

@@ -2,6 +2,7 @@
 import pThrottle from "p-throttle";
 import type { SignInSettings } from "../activity/signInActivity.js";
 import type { ArmConnection } from "../arm/index.js";
+import type { AuditMode } from "./model.js";
 import type { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import type { AuditStorage } from "../store/auditStorage.js";
 
@@ -14,6 +15,8 @@ export interface AuditLog {
 export const silentLog: AuditLog = { info: () => {}, warn: () => {}, error: () => {} };
 
 export interface AuditSettings {
+  /** `fast`: referenced identities are decided by the Resource Graph sweep; `exhaustive`: every identity through the API. */
+  mode: AuditMode;
   /** Associated resources stored per identity (0 = count only). */
   associationsToStore: number;
   /** The queue's maxDequeueCount: the attempt with this count is the last before poison. */
@@ -25,6 +28,7 @@ export interface AuditSettings {
 }
 
 export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
+  mode: "fast",
   associationsToStore: 10,
   maxDequeueCount: 5,
   enqueueConcurrency: 64,

@@ -1,6 +1,8 @@
 import type { AssociatedResource, AuditScope, IdentityInventoryItem } from "../arm/types.js";
 
 export type RunTrigger = "timer" | "http" | "cli";
+export type AuditMode = "fast" | "exhaustive";
+export const AUDIT_MODES: readonly AuditMode[] = ["fast", "exhaustive"];
 export type RunStatus = "enumerating" | "running" | "complete" | "failed";
 
 /** One audit of one tenant. Counters are kept exact by the run-completion protocol (see docs/decisions). */
@@ -20,6 +22,14 @@ export interface AuditRun {
   /** listAssociatedResources/GET/FIC requests made to ARM for this run, and how many were answered 429. */
   requests: number;
   throttled: number;
+  /** Of `requests`, those to listAssociatedResources: the throttled API (1 per second per tenant). */
+  apiRequests: number;
+  /** `fast`: identities Resource Graph shows referenced are in-use without a throttled request; `exhaustive`: every identity goes through the API. Set once evidence is gathered. */
+  mode?: AuditMode;
+  /** Why the run is not in the mode its settings asked for (the sweep failed). */
+  modeReason?: string;
+  /** Where enumeration stands: listing the inventory, gathering evidence, then the checks. */
+  phase?: "inventory" | "evidence" | "checks";
   /** Why the run failed, when it did. */
   error?: string;
   /** Which sources of evidence this run had (see `RunSources`); set once enumeration gathered them. */
@@ -30,10 +40,10 @@ export interface AuditRun {
 }
 
 /** The run's counters, in the order every view of a run (entity, report, log) lists them. */
-export type RunCounters = Pick<AuditRun, "expected" | "checked" | "deleted" | "failed" | "requests" | "throttled">;
+export type RunCounters = Pick<AuditRun, "expected" | "checked" | "deleted" | "failed" | "requests" | "throttled" | "apiRequests">;
 
 export function runCounters(run: RunCounters): RunCounters {
-  return { expected: run.expected, checked: run.checked, deleted: run.deleted, failed: run.failed, requests: run.requests, throttled: run.throttled };
+  return { expected: run.expected, checked: run.checked, deleted: run.deleted, failed: run.failed, requests: run.requests, throttled: run.throttled, apiRequests: run.apiRequests ?? 0 };
 }
 
 /** Identities with a result: checked, deleted or failed. */

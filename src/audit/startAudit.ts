@@ -2,13 +2,13 @@
  * Starting a run: take the tenant's run lock, enumerate identities with Resource Graph page by page into
  * pending rows, gather the run-wide evidence, then enqueue one check per identity.
  */
-import { pMapIterable } from "p-map";
+import pMap, { pMapIterable } from "p-map";
 import { listIdentities } from "../arm/index.js";
-import type { AuditScope } from "../arm/types.js";
+import type { AssociatedResource, AuditScope } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
-import { insertInventory, listIdentityResults } from "../store/identityResults.js";
-import { addRunCounters, failRun, finishEnumeration, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
-import type { AuditRun, IdentityResult, RunTrigger } from "./model.js";
+import { insertInventory, listIdentityResults, writeHistory } from "../store/identityResults.js";
+import { addRunCounters, failRun, finishEnumeration, recordWithoutCheck, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
+import type { AuditMode, AuditRun, IdentityResult, RunSources, RunTrigger } from "./model.js";
 import { addToInventoryIndex, emptyInventoryIndex, gatherRunEvidence } from "./runEvidence.js";
 import type { AuditDeps } from "./deps.js";
 import { announceCompletion } from "./runCompletion.js";
@@ -65,10 +65,16 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
     throw await failEnumeration(deps, run, `Enumerating identities failed after ${expected} identities: ${(error as Error).message}`, error);
   }
   log.info(`Run ${run.runId} listed ${expected} identities; gathering evidence`, { runId: run.runId, expected });
+  await updateRun(storage, run.runId, () => ({ phase: "evidence" }));
 
   const evidence = await gatherRunEvidence(deps, run, inventory);
-  await updateRun(storage, run.runId, () => ({ sources: evidence.sources }));
-  await addRunCounters(storage, run.runId, { requests: evidence.requests, throttled: evidence.throttled });
+  const mode = modeFor(deps.settings.mode, evidence.sources);
+  await updateRun(storage, run.runId, () => ({ sources: evidence.sources, ...mode, phase: "checks" }));
+  await addRunCounters(storage, run.runId, { requests: evidence.requests, throttled: evidence.throttled, apiRequests: evidence.requests });
+  if (mode.mode === "fast") {
+    const decided = await recordReferenced(deps, run);
+    log.info(`Run ${run.runId}: ${decided} identities in use by Resource Graph's references, without a throttled request`, { runId: run.runId });
+  }
 
   const send = (item: IdentityResult) =>
     storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }));
@@ -83,6 +89,57 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   log.info(`Run ${run.runId} enumerated ${expected} identities`, { runId: run.runId, expected });
   if (updated.status === "complete") await announceCompletion(deps, updated);
   return updated;
+}
+
+/** Fast mode needs the sweep: without it every identity goes through the API, and the run says why. */
+function modeFor(requested: AuditMode, sources: RunSources): Pick<AuditRun, "mode" | "modeReason"> {
+  if (requested === "exhaustive") return { mode: "exhaustive" };
+  if (sources.resourceGraph.status === "ok") return { mode: "fast" };
+  return { mode: "exhaustive", modeReason: `fast mode needs the Resource Graph reference sweep, which failed (${sources.resourceGraph.reason ?? "no reason given"}): every identity goes through listAssociatedResources` };
+}
+
+/**
+ * Fast mode: an identity the sweep shows referenced by a resource is in use, whatever else is true of it;
+ * it is recorded checked with its references as its associations (source `resourceGraph`), without the
+ * throttled request and without the per-identity ARM reads (its tags come from the inventory, its age
+ * from the run's evidence). Only the others are enqueued for listAssociatedResources.
+ */
+async function recordReferenced(deps: AuditDeps, run: AuditRun): Promise<number> {
+  const checkedAt = deps.now().toISOString();
+  let decided = 0;
+  let batch: IdentityResult[] = [];
+  const flush = async () => {
+    const results = batch.map((identity): IdentityResult => ({ ...identity, status: "checked", checkedAt, associations: associationsFromReferences(identity) }));
+    decided += await recordWithoutCheck(
+      deps.storage,
+      run.runId,
+      results.map((result) => ({ id: result.id, fields: { checkedAt, associations: JSON.stringify(result.associations) } })),
+    );
+    await pMap(results, (result) => writeHistory(deps.storage, result, run.startedAt), { concurrency: 16 });
+    batch = [];
+  };
+  for await (const identity of pendingIdentities(deps, run.runId)) {
+    if ((identity.referenceCount ?? 0) <= 0) continue;
+    batch.push(identity);
+    if (batch.length >= 99) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return decided;
+}
+
+function associationsFromReferences(identity: IdentityResult): AssociatedResource[] {
+  return (identity.references ?? []).map((reference) => {
+    const parts = /^\/subscriptions\/([^/]+)(?:\/resourcegroups\/([^/]+))?/i.exec(reference.resourceId);
+    return {
+      id: reference.resourceId,
+      name: reference.resourceId.split("/").pop() ?? reference.resourceId,
+      type: reference.resourceType,
+      resourceGroup: (parts?.[2] ?? "").toLowerCase(),
+      subscriptionId: parts?.[1] ?? "",
+      subscriptionDisplayName: "",
+      source: "resourceGraph",
+    };
+  });
 }
 
 async function* pendingIdentities(deps: AuditDeps, runId: string): AsyncGenerator<IdentityResult> {

@@ -148,6 +148,7 @@ export function buildProgram(): Command {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--associations must be a whole number >= 0");
       return n;
     })
+    .addOption(new Option("--mode <mode>", "fast: identities Resource Graph shows referenced skip listAssociatedResources; exhaustive: every identity through it").choices(["fast", "exhaustive"]).env("UAMI_AUDIT_MODE").default("fast"))
     .option("--out <file>", "write the results as JSON to this file")
     .option("--quiet", "no progress display")
     .option("--grace-days <days>", "identities younger than this are `recent`", (v: string) => {
@@ -189,6 +190,7 @@ export function buildProgram(): Command {
         associationsToStore: opts.associations,
         findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag, reportUrl: opts.reportUrl },
         mail: mailFromOptions(opts),
+        mode: opts.mode,
         ...(opts.signinWorkspace
           ? { signIns: { workspaceId: opts.signinWorkspace, windowDays: Number(opts.signinWindowDays), endpoint: validateHttpsUrl("--logs-endpoint", opts.logsEndpoint), ...(opts.logsToken ? { token: opts.logsToken } : {}) } }
           : {}),
@@ -206,7 +208,7 @@ export function buildProgram(): Command {
           await writeFile(opts.out, JSON.stringify(output, null, 2) + "\n");
         }
         process.stderr.write(
-          `Run ${run.runId} ${run.status}: ${run.checked} checked, ${run.deleted} deleted, ${run.failed} failed, ${run.requests} ARM requests (${run.throttled} throttled)\n`,
+          `Run ${run.runId} ${run.status} (${run.mode ?? "exhaustive"} mode): ${run.checked} checked, ${run.deleted} deleted, ${run.failed} failed, ${run.requests} ARM requests of which ${run.apiRequests} listAssociatedResources (${run.throttled} throttled)\n`,
         );
         if (result.report) {
           const counts = result.report.run.countsByVerdict;

@@ -7,7 +7,7 @@ import type { LogHandler } from "@azure/functions";
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
 import { createAuditDeps, type SignInConfig } from "../audit/createAuditDeps.js";
-import type { AuditRun } from "../audit/model.js";
+import type { AuditMode, AuditRun } from "../audit/model.js";
 import { startAudit } from "../audit/startAudit.js";
 import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
 import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
@@ -43,7 +43,7 @@ export interface CliAuditOptions {
 export async function cliAuditDeps(
   options: CliAuditOptions,
   storageAccount: StorageAccount,
-  extra: { associationsToStore?: number; maxDequeueCount?: number; signIns?: SignInConfig } = {},
+  extra: { associationsToStore?: number; maxDequeueCount?: number; signIns?: SignInConfig; mode?: AuditMode } = {},
 ): Promise<AuditDeps> {
   const deps = createAuditDeps({
     arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
@@ -69,6 +69,8 @@ export interface ScanOptions extends CliAuditOptions {
   mail?: MailSettings;
   /** Where sign-in activity is read from; undefined: not checked. */
   signIns?: SignInConfig;
+  /** Default `fast`. */
+  mode?: AuditMode;
 }
 
 export interface ScanResult {
@@ -165,6 +167,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       associationsToStore: options.associationsToStore,
       maxDequeueCount,
       ...(options.signIns ? { signIns: options.signIns } : {}),
+      ...(options.mode ? { mode: options.mode } : {}),
     });
     const started = await startAudit(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" });
     if (!started.started) {

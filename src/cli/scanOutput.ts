@@ -31,6 +31,12 @@ export interface ScanOutput {
   status: AuditRun["status"];
   startedAt: string;
   finishedAt: string | null;
+  /** `fast` or `exhaustive`, and why not the mode asked for (null when it is). */
+  mode: AuditRun["mode"] | null;
+  modeReason: string | null;
+  /** Requests to listAssociatedResources (the throttled API), and every ARM request of the run. */
+  apiRequests: number;
+  requests: number;
   sources: RunSources | null;
   banners: Banner[];
   countsByVerdict: Record<Verdict, number>;
@@ -58,7 +64,9 @@ export async function scanOutput(
   };
   const identities: ScanOutputIdentity[] = [];
   for await (const identity of listIdentityResults(deps.storage, run.runId)) {
-    const associations = identity.status === "checked" ? await readAssociations(deps.storage, run.runId, identity.id) : [];
+    // Fast mode keeps the Resource Graph references of an identity it decided on its row (source `resourceGraph`).
+    const stored = identity.status === "checked" ? await readAssociations(deps.storage, run.runId, identity.id) : [];
+    const associations = stored.length > 0 ? stored : identity.associations.filter((a) => a.source === "resourceGraph");
     const decided = decide({ ...identity, associations });
     identities.push({
       id: identity.id,
@@ -86,6 +94,10 @@ export async function scanOutput(
     status: run.status,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt ?? null,
+    mode: run.mode ?? null,
+    modeReason: run.modeReason ?? null,
+    apiRequests: run.apiRequests,
+    requests: run.requests,
     sources: run.sources ?? null,
     banners: bannersFor(run.sources),
     countsByVerdict,

@@ -30,6 +30,7 @@ async function build(): Promise<AppRuntime> {
     storageAccount: storageAccountFromEnv(),
     associationsToStore: config.associationsToStore,
     maxDequeueCount: config.maxDequeueCount,
+    mode: config.mode,
     ...(config.signIns ? { signIns: config.signIns } : {}),
   });
   await ensureAuditStorage(deps.storage);

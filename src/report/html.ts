@@ -46,7 +46,8 @@ ${report.run.banners.map((banner) => html`<p class="${banner.level === "warning"
   )}</div>
 <p>${plural(run.identityCount, "identity", "identities")} checked, <strong>${run.newUnusedCount}</strong> newly unused since the previous run.
 Started ${formatTime(run.startedAt)}, finished ${formatTime(run.finishedAt)} (${formatDuration(run.durationSeconds)}), status ${run.status}.
-Grace period ${report.settings.gracePeriodDays} days; exemption tag <code>${report.settings.exemptTag}</code>.</p>
+Grace period ${report.settings.gracePeriodDays} days; exemption tag <code>${report.settings.exemptTag}</code>.
+${run.mode ? html`Mode <strong>${run.mode}</strong>${run.modeReason ? html` (${run.modeReason})` : ""}; ${plural(run.apiRequests, "listAssociatedResources request", "listAssociatedResources requests")}.` : ""}</p>
 ${sourcesTable(report)}
 ${subscriptionTable(report)}
 </section>

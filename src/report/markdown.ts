@@ -38,6 +38,8 @@ export function renderMarkdown(report: AuditReport): string {
         ["New unused", String(run.newUnusedCount)],
         ["Grace period", `${report.settings.gracePeriodDays} days`],
         ["Exemption tag", md(report.settings.exemptTag)],
+        ["Mode", md(run.mode ?? "exhaustive") + (run.modeReason ? ` (${md(run.modeReason)})` : "")],
+        ["listAssociatedResources requests", String(run.apiRequests)],
       ],
     ),
     "",

@@ -79,11 +79,16 @@ export interface RunSummary {
   failed: number;
   requests: number;
   throttled: number;
+  /** Of `requests`, those to listAssociatedResources (the throttled API). */
+  apiRequests: number;
   error: string | null;
   identityCount: number;
   /** Every verdict is a key, in `VERDICTS` order, zero when none. */
   countsByVerdict: Record<Verdict, number>;
   newUnusedCount: number;
+  /** `fast` or `exhaustive` (null for runs from before modes), and why not the mode asked for. */
+  mode: AuditRun["mode"] | null;
+  modeReason: string | null;
   /** Which sources of evidence the run had; null for runs from before they were gathered. */
   sources: RunSources | null;
   /** Resource Graph queried only part of the tenant (its 10,000-subscription cap). */
@@ -459,6 +464,8 @@ function summarizeRun(
     identityCount: findings.length,
     countsByVerdict: countByVerdict(findings),
     newUnusedCount: findings.filter((finding) => finding.isNew).length,
+    mode: run.mode ?? null,
+    modeReason: run.modeReason ?? null,
     sources: run.sources ?? null,
     partial: run.sources?.resourceGraph.partial === true,
     disagreementCount: findings.filter((finding) => finding.disagreement).length,

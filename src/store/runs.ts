@@ -137,6 +137,7 @@ export async function startRun(
     failed: 0,
     requests: 0,
     throttled: 0,
+    apiRequests: 0,
   };
   const scopeRows = scopeRowEntities(run.runId, run.scope);
   if (scopeRows.length === 0) await storage.audits.createEntity(runRow(run));
@@ -219,11 +220,12 @@ export async function finishEnumeration(storage: AuditStorage, runId: string, ex
   });
 }
 
-export async function addRunCounters(storage: AuditStorage, runId: string, delta: { requests?: number; throttled?: number }): Promise<void> {
-  if (!delta.requests && !delta.throttled) return;
+export async function addRunCounters(storage: AuditStorage, runId: string, delta: { requests?: number; throttled?: number; apiRequests?: number }): Promise<void> {
+  if (!delta.requests && !delta.throttled && !delta.apiRequests) return;
   await updateRun(storage, runId, (run) => ({
     requests: run.requests + (delta.requests ?? 0),
     throttled: run.throttled + (delta.throttled ?? 0),
+    apiRequests: run.apiRequests + (delta.apiRequests ?? 0),
   }));
 }
 
@@ -238,7 +240,7 @@ export type RecordOutcome = { recorded: false } | { recorded: true; run: AuditRu
 export async function recordIdentityResult(
   storage: AuditStorage,
   result: IdentityResult,
-  counters: { requests: number; throttled?: number },
+  counters: { requests: number; throttled?: number; apiRequests?: number },
   now: Date,
 ): Promise<RecordOutcome> {
   if (result.status === "pending") throw new Error("recordIdentityResult needs a final status");
@@ -261,6 +263,7 @@ export async function recordIdentityResult(
       failed: run.failed + (result.status === "error" ? 1 : 0),
       requests: run.requests + counters.requests,
       throttled: run.throttled + (counters.throttled ?? 0),
+      apiRequests: run.apiRequests + (counters.apiRequests ?? 0),
     };
     const next: AuditRun = { ...counted, ...completionOf(counted, now) };
     const actions: TransactionAction[] = [
@@ -299,4 +302,57 @@ export async function latestCompletedRun(storage: AuditStorage, tenantId: string
     if (run.status === "complete" && accept(run)) return run;
   }
   return undefined;
+}
+
+/**
+ * Fast mode: records identities the Resource Graph sweep showed referenced as checked, without any request,
+ * up to 99 per batch transaction together with the run's counter (one partition, every row ETag-guarded),
+ * so the counts stay exact as with `recordIdentityResult`. `fields` are merged onto each identity's row.
+ * Returns how many identities left "pending" here (a second call records none of them again).
+ */
+export async function recordWithoutCheck(
+  storage: AuditStorage,
+  runId: string,
+  identities: { id: string; fields: Record<string, unknown> }[],
+): Promise<number> {
+  let recorded = 0;
+  for (let start = 0; start < identities.length; start += 99) {
+    const batch = identities.slice(start, start + 99);
+    for (let attempt = 0; ; attempt++) {
+      const run = await getRun(storage, runId);
+      if (!run) throw new Error(`Run ${runId} does not exist`);
+      const rows = await Promise.all(
+        batch.map((identity) =>
+          storage.audits.getEntity<Record<string, unknown>>(runId, identityRowKey(identity.id)).catch((error: unknown) => {
+            if (statusCode(error) === 404) return undefined;
+            throw error;
+          }),
+        ),
+      );
+      const pending = batch.flatMap((identity, k) => {
+        const row = rows[k];
+        return row && row.status === "pending" ? [{ identity, etag: row.etag }] : [];
+      });
+      if (pending.length === 0) break;
+      const counted: AuditRun = { ...run, checked: run.checked + pending.length };
+      const actions: TransactionAction[] = [
+        ...pending.map(({ identity, etag }): TransactionAction => [
+          "update",
+          { partitionKey: runId, rowKey: identityRowKey(identity.id), ...identity.fields, status: "checked" },
+          "Merge",
+          { etag },
+        ]),
+        ["update", runRow(counted), "Replace", { etag: run.etag }],
+      ];
+      try {
+        await storage.audits.submitTransaction(actions);
+        recorded += pending.length;
+        break;
+      } catch (error) {
+        if (!isPreconditionFailed(error) || attempt >= 50) throw new Error(`Recording referenced identities of run ${runId} failed: ${(error as Error).message}`, { cause: error });
+        await jitter(attempt);
+      }
+    }
+  }
+  return recorded;
 }

@@ -88,6 +88,8 @@ describe("uami-audit scan stops its embedded Azurite however it ends", () => {
     }
     expect(scan.exitCode).toBeNull();
 
+    const rssKb = await Promise.all(azurites.map((p) => readFile(`/proc/${p.pid}/status`, "utf8").then((s) => Number(/VmRSS:\s+(\d+)/.exec(s)?.[1] ?? 0), () => 0)));
+    const killedAt = Date.now();
     scan.kill(signal);
     await ended;
     const pids = azurites.map((p) => p.pid);
@@ -97,6 +99,7 @@ describe("uami-audit scan stops its embedded Azurite however it ends", () => {
       await new Promise((r) => setTimeout(r, 100));
       left = await alive(pids);
     }
+    console.log(`${signal}: ${left.length} of 3 Azurite processes (${Math.round(rssKb.reduce((a, b) => a + b, 0) / 1024)} MB RSS) left ${Date.now() - killedAt} ms after the kill`);
     expect(left, `Azurite processes left after ${signal}`).toEqual([]);
   }, 60_000);
 });

@@ -76,6 +76,7 @@ export function auditRun(overrides: Partial<AuditRun> = {}): AuditRun {
     failed: 0,
     requests: 0,
     throttled: 0,
+    apiRequests: 0,
     ...overrides,
   };
 }
