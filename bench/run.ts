@@ -9,6 +9,7 @@ import os from "node:os";
 import { parseArgs } from "node:util";
 import { associationPaging } from "./associationPaging.js";
 import { enqueue } from "./enqueue.js";
+import { fastMode } from "./fastMode.js";
 import { FigureRecorder, formatValue, type Measurement, type MeasurementReport } from "./measurement.js";
 import { resourceGraphPaging } from "./resourceGraphPaging.js";
 import { secondsSince } from "./scopedServices.js";
@@ -16,7 +17,7 @@ import { simulatorGeneration } from "./simulatorGeneration.js";
 import { startAuditMemory } from "./startAuditMemory.js";
 import { workerThroughput } from "./workerThroughput.js";
 
-const MEASUREMENTS: Measurement[] = [simulatorGeneration, resourceGraphPaging, associationPaging, workerThroughput, enqueue, startAuditMemory];
+const MEASUREMENTS: Measurement[] = [simulatorGeneration, resourceGraphPaging, associationPaging, workerThroughput, enqueue, startAuditMemory, fastMode];
 const RESULTS_DIR = new URL("./results/", import.meta.url);
 
 const print = (line: string) => process.stdout.write(`${line}\n`);

@@ -82,12 +82,27 @@ export function resourceId(subscriptionId: string, resourceGroup: string, provid
     : `/subscriptions/${subscriptionId}/providers/${providerType}/${name}`;
 }
 
+/**
+ * One lower-cased string per distinct type or group name, shared by every resource: a million associations
+ * regenerated per Resource Graph query would otherwise each hold two fresh copies.
+ */
+const lowerCased = new Map<string, string>();
+function sharedLower(text: string): string {
+  let lower = lowerCased.get(text);
+  if (lower === undefined) {
+    lower = text.toLowerCase();
+    if (lowerCased.size > 10_000) lowerCased.clear();
+    lowerCased.set(text, lower);
+  }
+  return lower;
+}
+
 export function associatedResource(subscription: SubscriptionRecord, resourceGroup: string, providerType: string, name: string): AssociatedResource {
   return {
     id: resourceId(subscription.subscriptionId, resourceGroup, providerType, name),
     name,
-    type: providerType.toLowerCase(),
-    resourceGroup: resourceGroup.toLowerCase(),
+    type: sharedLower(providerType),
+    resourceGroup: sharedLower(resourceGroup),
     subscriptionId: subscription.subscriptionId,
     subscriptionDisplayName: subscription.displayName,
   };

@@ -4,7 +4,7 @@
  */
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import { accountedFor, type AuditRun } from "../audit/model.js";
+import { accountedFor, runPhase, type AuditRun } from "../audit/model.js";
 import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
 import { createAuditRun } from "../audit/startAudit.js";
 import { encodeQueueMessage } from "../queues.js";
@@ -58,6 +58,8 @@ export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.
   const accounted = accountedFor(run);
   const pending = run.status === "enumerating" ? null : Math.max(0, run.expected - accounted);
   // At least one listAssociatedResources request per pending identity, one per slot of the tenant's limiter.
+  // In fast mode the identities the sweep decided are already counted, so only candidates are pending; while
+  // the inventory or the sweep is under way the number of candidates is not known yet (null).
   const etaSeconds = pending === null ? null : run.status === "complete" || run.status === "failed" ? 0 : Math.ceil((pending * slotIntervalMs) / 1000);
   return {
     runId: run.runId,
@@ -81,14 +83,6 @@ export function runStatusBody(run: AuditRun, slotIntervalMs: number, now = Date.
     emailStatus: run.emailStatus ?? null,
     links: { self: runLocation(run.runId), report: `${runLocation(run.runId)}/report?format=html` },
   };
-}
-
-/** Where the run stands: listing identities, gathering evidence (the sweep), candidate checks, the report, done. */
-export function runPhase(run: AuditRun): "inventory" | "sweep" | "checks" | "report" | "done" | "failed" {
-  if (run.status === "failed") return "failed";
-  if (run.status === "complete") return run.reportStatus === "built" ? "done" : "report";
-  if (run.status === "enumerating") return run.phase === "evidence" ? "sweep" : run.phase === "checks" ? "checks" : "inventory";
-  return "checks";
 }
 
 async function existingRun(ctx: ApiContext, rawRunId: string | undefined): Promise<AuditRun> {

@@ -120,3 +120,11 @@ export interface IdentityResult extends IdentityInventoryItem {
   /** listAssociatedResources said 0 while Resource Graph showed a reference. */
   disagreement?: boolean;
 }
+
+/** Where the run stands: listing identities, gathering evidence (the sweep), candidate checks, the report, done. */
+export function runPhase(run: AuditRun): "inventory" | "sweep" | "checks" | "report" | "done" | "failed" {
+  if (run.status === "failed") return "failed";
+  if (run.status === "complete") return run.reportStatus === "built" ? "done" : "report";
+  if (run.status === "enumerating") return run.phase === "evidence" ? "sweep" : run.phase === "checks" ? "checks" : "inventory";
+  return "checks";
+}

@@ -14,7 +14,7 @@ import { runWorker } from "./worker.js";
 import { scanOutput } from "./scanOutput.js";
 import { createSmtpTransport } from "../mail/smtpTransport.js";
 import { verdictOptions, type MailSettings } from "../audit/runReport.js";
-import { accountedFor } from "../audit/model.js";
+import { accountedFor, runPhase } from "../audit/model.js";
 import { renderRunReport } from "./report.js";
 import { DEFAULT_LOGS_ENDPOINT, DEFAULT_SIGNIN_WINDOW_DAYS } from "../activity/signInActivity.js";
 import { isReportFormat, REPORT_FORMATS } from "../report/render.js";
@@ -176,7 +176,7 @@ export function buildProgram(): Command {
       const tenantId = requireTenant(opts.tenant, opts.token);
       if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
       const bar = opts.quiet || !process.stderr.isTTY ? undefined : new cliProgress.SingleBar({ format: "checked {value}/{total} | {status}", stream: process.stderr }, cliProgress.Presets.shades_classic);
-      bar?.start(0, 0, { status: "enumerating" });
+      bar?.start(0, 0, { status: "inventory" });
       const result = await runScan({
         tenantId,
         scope: { subscriptions: opts.subscription ?? [], managementGroups: opts.managementGroup ?? [] },
@@ -196,7 +196,7 @@ export function buildProgram(): Command {
           : {}),
         onProgress: (run) => {
           bar?.setTotal(run.expected);
-          bar?.update(accountedFor(run), { status: run.status });
+          bar?.update(accountedFor(run), { status: `${runPhase(run)}${run.mode ? ` (${run.mode} mode)` : ""}` });
         },
       });
       bar?.stop();

@@ -7,6 +7,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
+import type { AuditDeps } from "../../src/audit/deps.js";
 import { startAudit } from "../../src/audit/startAudit.js";
 import { getRun } from "../../src/store/runs.js";
 import { depsFor, exited, rateStats } from "../helpers/pipeline.js";
@@ -37,6 +38,9 @@ function worker(sim: RunningSimulator, args: { prefix: string; runId: string; te
   return Object.assign(child, { stderrText: () => stderr });
 }
 
+/** Every identity goes through listAssociatedResources, so every check takes slots from the schedule under test. */
+const exhaustive = (deps: AuditDeps): AuditDeps => ({ ...deps, settings: { ...deps.settings, mode: "exhaustive" } });
+
 /** Waits for the workers, killing them if the run does not finish in time (a stalled schedule). */
 async function finish(workers: ChildProcess[], timeoutMs: number): Promise<boolean> {
   const timer = setTimeout(() => workers.forEach((w) => w.kill("SIGKILL")), timeoutMs);
@@ -54,7 +58,7 @@ describe("the global rate limit across workers that disagree (worker processes, 
 
   it("a worker whose clock is 1 h fast and one with the right time finish the run together, with no 429", async () => {
     const { deps, prefix, tenant } = await depsFor(sim, { rate: 1, tenant: 0 });
-    const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
+    const started = await startAudit(exhaustive(deps), { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("run not started");
     sim.clearRequestLog();
     const runId = started.run.runId;
@@ -70,7 +74,7 @@ describe("the global rate limit across workers that disagree (worker processes, 
 
   it("workers started with rates 1/s and 2/s against a 1/s tenant: the slower rate wins", async () => {
     const { deps, prefix, tenant } = await depsFor(sim, { rate: 1, tenant: 1 });
-    const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
+    const started = await startAudit(exhaustive(deps), { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("run not started");
     sim.clearRequestLog();
     const runId = started.run.runId;

@@ -113,7 +113,12 @@ describe("function handlers in @azure/functions test mode, against Azurite and t
       capturingContext("getIdentityHistory").context,
     );
     expect(history.status).toBe(200);
-    expect(history.jsonBody).toMatchObject({ name: identity.name, history: [{ runId, status: "checked", associationCount: identity.associationCount }] });
+    // Fast mode (the default): a referenced identity is in use by Resource Graph's references, without an API count.
+    const entry = (history.jsonBody as { history: { runId: string; status: string; verdict: string; associationCount: number | null; evidence: { referenceCount: number | null } }[] }).history[0]!;
+    expect(entry).toMatchObject({ runId, status: "checked" });
+    expect(entry.associationCount === identity.associationCount || (entry.associationCount === null && (entry.evidence.referenceCount ?? 0) > 0)).toBe(true);
+    expect(entry.verdict).toEqual(expect.any(String));
+    if (sim.truth.isUsed(identity.id)) expect(entry.verdict).not.toBe("unused");
   }, 60_000);
 
   it("an on-demand audit over HTTP is enumerated by the enumerate queue function, and its progress has an ETA", async () => {
@@ -128,9 +133,12 @@ describe("function handlers in @azure/functions test mode, against Azurite and t
     await enumerateRunQueueHandler(getRuntime)(parseQueueMessage(received.receivedMessageItems[0]!.messageText), capturingContext("enumerateRun").context);
     const run = await getRun(runtime.deps.storage, runId);
     const inScope = sim.truth.tenants[0]!.identities.filter((i) => i.subscriptionId === tenant.subscriptions[0]).length;
-    expect(run).toMatchObject({ status: inScope === 0 ? "complete" : "running", expected: inScope });
+    expect(run).toMatchObject({ status: inScope === 0 ? "complete" : "running", expected: inScope, mode: "fast" });
+    // Fast mode: the identities the sweep decided are counted already; only the candidates are pending.
+    const candidates = inScope - run!.checked;
+    expect(candidates).toBeGreaterThan(0);
     const status = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context);
-    expect(status.jsonBody).toMatchObject({ status: "running", progress: { total: inScope, pending: inScope }, etaSeconds: Math.ceil(inScope / 50) });
+    expect(status.jsonBody).toMatchObject({ status: "running", mode: "fast", phase: "checks", progress: { total: inScope, pending: candidates }, etaSeconds: Math.ceil(candidates / 50) });
     const report = await getAuditReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}/report`, params: { runId } }), capturingContext("getAuditReport").context);
     expect(report.status).toBe(409);
     await drainUntilFinished(runtime.deps, runId);

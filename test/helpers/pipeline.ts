@@ -3,14 +3,14 @@ import { fileURLToPath } from "node:url";
 import type { RunningSimulator } from "../../simulator/index.js";
 import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
 import type { AuditDeps } from "../../src/audit/deps.js";
-import type { AuditRun, IdentityResult } from "../../src/audit/model.js";
+import type { AuditMode, AuditRun, IdentityResult } from "../../src/audit/model.js";
 import { drainChecks, runFinishedProbe } from "../../src/cli/scan.js";
 import { ensureAuditStorage } from "../../src/store/auditStorage.js";
 import { listIdentityResults } from "../../src/store/identityResults.js";
 import { getRun } from "../../src/store/runs.js";
 import { testStorageAccount, uniquePrefix } from "./storage.js";
 
-export async function depsFor(sim: RunningSimulator, options: { rate: number; safetyMs?: number; prefix?: string; tenant?: number; associationsToStore?: number; maxDequeueCount?: number }) {
+export async function depsFor(sim: RunningSimulator, options: { rate: number; safetyMs?: number; prefix?: string; tenant?: number; associationsToStore?: number; maxDequeueCount?: number; mode?: AuditMode }) {
   const tenant = sim.tenants[options.tenant ?? 0]!;
   const prefix = options.prefix ?? uniquePrefix();
   const deps = createAuditDeps({
@@ -20,6 +20,7 @@ export async function depsFor(sim: RunningSimulator, options: { rate: number; sa
     storagePrefix: prefix,
     associationsToStore: options.associationsToStore,
     maxDequeueCount: options.maxDequeueCount,
+    ...(options.mode ? { mode: options.mode } : {}),
   });
   await ensureAuditStorage(deps.storage);
   return { deps, prefix, tenant };
