@@ -21,7 +21,7 @@ import type { FigureRecorder, Measurement } from "./measurement.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
 
 const SIZES = (process.env.UAMI_BENCH_FAST_SIZES ?? "1000,10000,50000").split(",").map(Number);
-const BENCH_RATE = 50;
+const BENCH_RATE = 10;
 /** The slot interval at Azure's real limit with the default margin: 1,000 ms + 50 ms. */
 const REAL_SLOT_SECONDS = (1000 + defaultSafetyMs(1)) / 1000;
 

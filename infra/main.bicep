@@ -25,14 +25,28 @@ param storageAccountName string = ''
 param logAnalyticsName string = ''
 param applicationInsightsName string = ''
 
-// ---- Scale ----
+// ---- Scale (the arithmetic is in docs/deploy.md, "Scale settings") ----
 
-// The global rate limiter (one listAssociatedResources request per second per tenant, coordinated through
-// storage) holds at any instance count, so this bound only limits cost, never correctness.
+// listAssociatedResources allows 1 request per second per tenant, so the check queue needs about 3
+// executions in flight, which one instance gives (host.json: batchSize 2 + newBatchThreshold 1). Target-based
+// scaling would size checkIdentity at queue length / batchSize instances; this app-wide cap keeps it to what
+// the rate can use: 1-2 instances for checkIdentity, 1 for the HTTP group (per-function scaling keeps it on
+// instances of its own), 1 for whichever of startAudit / enumerateRun / reportCompletedRun /
+// recordPoisonedCheck runs beside them. Even if every instance served checkIdentity, 4 x 3 = 12 executions
+// stay under the 19 slots a worker may reserve ahead (UAMI_MAX_SLOT_WAIT_MS 20 s / 1.05 s).
+// Flex Consumption accepts 1 to 1000.
 @minValue(1)
 @maxValue(1000)
-@description('Flex Consumption maximum instance count (cost bound only; the rate limiter is global).')
-param maximumInstanceCount int = 40
+@description('Flex Consumption maximumInstanceCount for the whole app (see docs/deploy.md, "Scale settings").')
+param maximumInstanceCount int = 4
+
+// 0: the HTTP group scales from zero like everything else. 1 keeps one instance of the HTTP group running
+// (billed as an always-ready instance even when idle): no cold start, and an instance of its own even when
+// checkIdentity has reached the cap.
+@minValue(0)
+@maxValue(2)
+@description('Always-ready instances of the HTTP group (billed while idle).')
+param httpAlwaysReady int = 0
 
 // ---- The audit's settings (app settings of the same name) ----
 
@@ -59,6 +73,21 @@ param gracePeriodDays string = '7'
 
 @description('UAMI_EXEMPT_TAG: tag name that makes an identity "exempt".')
 param exemptTag string = 'uami-audit-exempt'
+
+@allowed([
+  'fast'
+  'exhaustive'
+])
+@description('UAMI_AUDIT_MODE: "fast" sends listAssociatedResources only for identities the Resource Graph sweep finds unreferenced; "exhaustive" for every identity.')
+param auditMode string = 'fast'
+
+// ---- Sign-ins (optional) ----
+
+@description('UAMI_SIGNIN_WORKSPACE_ID: the Workspace ID (GUID) of the Log Analytics workspace receiving Entra managed-identity sign-in logs. Empty: sign-ins are not checked. The read access is granted by tenant-access.bicep (signInWorkspaceResourceId).')
+param signInWorkspaceId string = ''
+
+@description('UAMI_SIGNIN_WINDOW_DAYS: days of sign-ins that count.')
+param signInWindowDays string = '30'
 
 // ---- Mail ----
 
@@ -161,6 +190,7 @@ module api 'app/api.bicep' = {
     identityId: apiIdentity.outputs.id
     identityClientId: apiIdentity.outputs.clientId
     maximumInstanceCount: maximumInstanceCount
+    httpAlwaysReady: httpAlwaysReady
     instanceMemoryMB: 2048
     appSettings: {
       UAMI_AUDIT_TENANT_ID: auditTenantId
@@ -171,6 +201,9 @@ module api 'app/api.bicep' = {
       UAMI_RATE_LIMIT_PER_SECOND: rateLimitPerSecond
       UAMI_GRACE_PERIOD_DAYS: gracePeriodDays
       UAMI_EXEMPT_TAG: exemptTag
+      UAMI_AUDIT_MODE: auditMode
+      UAMI_SIGNIN_WORKSPACE_ID: signInWorkspaceId
+      UAMI_SIGNIN_WINDOW_DAYS: signInWindowDays
       UAMI_MAIL_TRANSPORT: mailTransport
       UAMI_MAIL_FROM: deployEmail ? email.outputs.senderAddress : ''
       UAMI_MAIL_TO: mailTo

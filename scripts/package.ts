@@ -1,8 +1,9 @@
 /**
  * `npm run package`: the deployment package, holding what the Functions host runs and nothing else.
  *
- * - `.package/app/`: the compiled JavaScript of `src/` (without `src/cli`, the developer CLI, which needs
- *   devDependencies such as Azurite and tsx), `host.json`, a `package.json` cut down to what the host reads
+ * - `.package/app/`: the compiled JavaScript of the function files (`src/functions/*.ts`) and of everything
+ *   they import, so not the developer CLI (`src/cli`, which needs devDependencies such as Azurite and tsx,
+ *   and whose state cannot block a deployment), `host.json`, a `package.json` cut down to what the host reads
  *   (`type`, `main`, `dependencies`), and `node_modules` with the production dependencies only, installed
  *   from the lockfile (`npm ci --omit=dev`). azd zips and uploads exactly this folder: azure.yaml points its
  *   `dist` at it, runs this script as the service's `prepackage` hook and sets `remoteBuild: false`.
@@ -28,8 +29,8 @@ export const PACKAGE_DIR = ".package";
 export const APP_DIR = "app";
 export const ZIP_NAME = "uami-audit.zip";
 
-/** Compiled folders of `src/` that the function app never imports (the CLI runs from a clone). */
-const NOT_SHIPPED = ["cli"];
+/** The function files the host loads (package.json `main`); the compiler follows their imports. */
+const ENTRY_POINTS = "src/functions/*.ts";
 
 /** The package.json fields the Functions host and Node read; scripts and devDependencies stay behind. */
 const KEPT_PACKAGE_FIELDS = ["name", "version", "description", "license", "type", "main", "engines", "dependencies"] as const;
@@ -109,10 +110,20 @@ export async function buildPackage(options: PackageOptions = {}): Promise<Packag
   await rm(outDir, { recursive: true, force: true });
   await mkdir(appDir, { recursive: true });
 
-  log("compiling src/ (tsc -p tsconfig.build.json)");
-  const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
-  await run(process.execPath, [tsc, "-p", join(root, "tsconfig.build.json"), "--outDir", join(appDir, "dist"), "--sourceMap", "false"], root);
-  for (const folder of NOT_SHIPPED) await rm(join(appDir, "dist", "src", folder), { recursive: true, force: true });
+  log(`compiling ${ENTRY_POINTS} and what they import (tsconfig.build.json's options)`);
+  // tsconfig.build.json's compiler options, but only the function files as roots: dist/src/... keeps the
+  // layout `main` expects (rootDir is the repository), and no source map points at a file not shipped.
+  const tsconfig = join(outDir, "tsconfig.package.json");
+  await writeFile(
+    tsconfig,
+    JSON.stringify({
+      extends: join(root, "tsconfig.build.json"),
+      compilerOptions: { rootDir: root, outDir: join(appDir, "dist"), sourceMap: false, typeRoots: [join(root, "node_modules", "@types")] },
+      include: [join(root, ENTRY_POINTS)],
+    }),
+  );
+  await run(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", tsconfig], root);
+  await rm(tsconfig);
 
   await copyFile(join(root, "host.json"), join(appDir, "host.json"));
   await copyFile(join(root, "package.json"), join(appDir, "package.json"));

@@ -7,6 +7,8 @@
  * When ready it prints exactly one JSON line on stdout,
  * `{"endpoint":"https://127.0.0.1:PORT","caFile":"/abs/path.pem","tenants":[{"tenantId","subscriptions","token","workspaceId"}]}`,
  * and serves until SIGINT or SIGTERM (then exits 0). Bad options: a message on stderr and exit code 2.
+ *
+ * `uami-audit simulate` runs the same thing (`runSimulatorCli`), loaded lazily by the CLI (src/cli/simulatorModule.ts).
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "./index.js";
@@ -46,8 +48,8 @@ interface CliOptions {
   dropRate?: number;
 }
 
-function buildProgram(): Command {
-  return new Command("simulator")
+function buildProgram(name: string): Command {
+  return new Command(name)
     .description("Simulated Azure Resource Manager for uami-audit (Resource Graph, identities, listAssociatedResources).")
     .option("--identities <n>", "identities per tenant", integer(0, 10_000_000), 100)
     .option("--seed <seed>", "seed of the deterministic generation: the same seed gives the same tenants", "uami-audit")
@@ -66,6 +68,18 @@ function buildProgram(): Command {
     .addOption(new Option("--error-rate <share>", "share of ARM requests answered 500/503").argParser(number((n) => n >= 0 && n <= 1, "a number from 0 to 1")))
     .addOption(new Option("--latency <ms>", "latency added to each ARM request").argParser(integer(0, 600_000)))
     .addOption(new Option("--drop-rate <share>", "share of ARM connections dropped").argParser(number((n) => n >= 0 && n <= 1, "a number from 0 to 1")))
+    .addHelpText(
+      "after",
+      [
+        "",
+        "Prints one JSON line when ready: {\"endpoint\",\"caFile\",\"tenants\":[{\"tenantId\",\"subscriptions\",\"token\",\"workspaceId\"}]}; serves until Ctrl-C or SIGTERM.",
+        "",
+        "Examples:",
+        `  $ ${name} --identities 1000 --seed 7 --rate 1`,
+        `  $ ${name} --tenants 2 --error-rate 0.05 --latency 200`,
+        `  $ ${name} --associated-resources-api off     # as if listAssociatedResources were retired`,
+      ].join("\n"),
+    )
     .exitOverride()
     .configureOutput({ writeErr: (text) => process.stderr.write(text) });
 }
@@ -91,49 +105,64 @@ function toSimulatorOptions(cli: CliOptions): SimulatorOptions {
   };
 }
 
-async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
-  let options: SimulatorOptions;
+/**
+ * Parses `argv` (node-style: options from index 2), starts the simulator, prints its JSON line and serves
+ * until SIGINT or SIGTERM. Resolves with the exit code: 0 after a signal (or --help), 2 for bad options, 1
+ * when the simulator could not start or close.
+ */
+export async function runSimulatorCli(argv: string[], options: { name?: string } = {}): Promise<number> {
+  const program = buildProgram(options.name ?? "simulator");
+  let simulatorOptions: SimulatorOptions;
   try {
     program.parse(argv);
-    options = toSimulatorOptions(program.opts<CliOptions>());
+    simulatorOptions = toSimulatorOptions(program.opts<CliOptions>());
   } catch (error) {
     if (error instanceof CommanderError) {
       // --help and --version are not errors.
-      process.exit(error.exitCode === 0 ? 0 : USAGE_ERROR);
+      return error.exitCode === 0 ? 0 : USAGE_ERROR;
     }
     throw error;
   }
 
   let simulator: RunningSimulator;
   try {
-    simulator = await startSimulator(options);
+    simulator = await startSimulator(simulatorOptions);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`simulator: ${message}\n`);
-    process.exit(error instanceof TypeError ? USAGE_ERROR : 1);
+    return error instanceof TypeError ? USAGE_ERROR : 1;
   }
 
   const { endpoint, caFile, tenants } = simulator;
   process.stdout.write(`${JSON.stringify({ endpoint, caFile, tenants })}\n`);
 
-  let stopping = false;
-  const stop = () => {
-    if (stopping) return;
-    stopping = true;
-    simulator.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        process.stderr.write(`simulator: error while closing: ${String(error)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = () => {
+      if (stopping) return;
+      stopping = true;
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      simulator.close().then(
+        () => resolve(0),
+        (error: unknown) => {
+          process.stderr.write(`simulator: error while closing: ${String(error)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
 }
 
-main(process.argv).catch((error: unknown) => {
-  process.stderr.write(`simulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+// `npm run simulator` (tsx simulator/cli.ts); not when `uami-audit simulate` imports this module.
+if (process.argv[1] && /(?:^|[\\/])simulator[\\/]cli\.[jt]s$/.test(process.argv[1])) {
+  runSimulatorCli(process.argv).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`simulator: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -24,7 +24,8 @@ export type CreatedByType = "User" | "Application" | "ManagedIdentity";
 export type HiddenUsageKind = "previewType" | "kubelet" | "properties" | "policyAssignment" | "signInOnly";
 
 export const HIDDEN_USAGE_KINDS: readonly HiddenUsageKind[] = ["previewType", "kubelet", "properties", "policyAssignment", "signInOnly"];
-export type RoleScopeKind = "managementGroup" | "subscription" | "resourceGroup";
+/** Where a role assignment is made; `root` is the root scope "/" (where elevated access lands). */
+export type RoleScopeKind = "root" | "managementGroup" | "subscription" | "resourceGroup";
 
 export interface SubscriptionTruth {
   readonly subscriptionId: string;

@@ -193,8 +193,11 @@ export function resolveScope(tenant: TenantModel, request: QueryRequest, owner: 
   if (limitHit) subscriptions = subscriptions.slice(0, SUBSCRIPTION_SCOPE_LIMIT);
   const subscriptionSet = new Set(subscriptions.map((s) => s.toLowerCase()));
 
-  const requestedSet = new Set(queryScopes);
-  const above = new Set<string>();
+  const tenantWide = request.subscriptions.length === 0 && request.managementGroups.length === 0;
+  // A tenant-scope request covers the root scope "/" too (elevated-access assignments live there).
+  const requestedSet = new Set(tenantWide ? [...queryScopes, "/"] : queryScopes);
+  // The root scope "/" is above every subscription and management group.
+  const above = new Set<string>(["/"]);
   for (const q of queryScopes) {
     const [kind, name] = [q.slice(0, q.indexOf(":")), q.slice(q.indexOf(":") + 1)];
     const chain =
@@ -222,8 +225,8 @@ export function resolveScope(tenant: TenantModel, request: QueryRequest, owner: 
     }
   };
   return {
-    scope: { subscriptions: subscriptionSet, authorizationVisible },
-    key: `${[...requestedSet].sort().join(",")}|${filter}`,
+    scope: { subscriptions: subscriptionSet, authorizationVisible, tenantWide },
+    key: `${[...requestedSet].sort().join(",")}|${filter}${tenantWide ? "|tenant" : ""}`,
     limitHit,
   };
 }

@@ -20,6 +20,7 @@ import { associationRecordsOf, type AssociationRecord } from "./associatedResour
 import { hiddenPolicyRows, hiddenResourceRows, policyAssignmentRow } from "./hiddenUsage.js";
 import type { IdentityRecord, RoleAssignmentTruth, RoleDefinitionTruth, TenantModel } from "./model.js";
 import { mix32 } from "./prng.js";
+import { COMMON_BUILT_IN_ROLE_NAMES } from "./roles.js";
 
 export type TableRow = Record<string, unknown>;
 
@@ -29,6 +30,8 @@ export interface RowScope {
   readonly subscriptions: ReadonlySet<string>;
   /** Decides whether an `authorizationresources` row at `ancestry[0]` is visible (see resourceGraph.ts). */
   readonly authorizationVisible: (ancestry: readonly string[]) => boolean;
+  /** The request named no subscription or management group: a tenant-scope query (built-in role definitions). */
+  readonly tenantWide?: boolean;
 }
 
 function commonColumns(tenant: TenantModel): Pick<TableRow, "tenantId" | "managedBy" | "sku" | "plan" | "identity" | "zones" | "extendedLocation"> {
@@ -215,6 +218,8 @@ export function* policyResourcesRows(tenant: TenantModel, scope: RowScope): Gene
 
 /** Scope keys from the assignment's own scope up to the tenant root group, lower-cased. */
 export function ancestryOf(tenant: TenantModel, assignment: Pick<RoleAssignmentTruth, "scopeKind" | "subscriptionId" | "resourceGroup" | "managementGroup">): string[] {
+  // The root scope "/" sits above the tenant root group; resolveScope counts it above every requested scope.
+  if (assignment.scopeKind === "root") return ["/"];
   const chain: string[] = [];
   const groupChain = (name: string) => {
     let current = tenant.managementGroups.find((g) => g.name.toLowerCase() === name.toLowerCase());
@@ -296,9 +301,14 @@ export function roleDefinitionRow(tenant: TenantModel, definition: RoleDefinitio
 
 export function* authorizationRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
   for (const definition of tenant.roleDefinitions) {
-    // Built-in definitions are global; the custom one is visible where its subscription is.
+    // Built-in definitions live at tenant scope: a tenant-scope query lists them all, a query scoped to
+    // subscriptions or management groups only the common ones (the rest would come back as bare GUIDs).
+    // The custom one is visible where its subscription is, and at tenant scope.
     const row = roleDefinitionRow(tenant, definition);
-    if (definition.type === "BuiltInRole" || scope.subscriptions.has(String(row.subscriptionId).toLowerCase())) yield row;
+    const visible =
+      scope.tenantWide === true ||
+      (definition.type === "BuiltInRole" ? COMMON_BUILT_IN_ROLE_NAMES.has(definition.roleName) : scope.subscriptions.has(String(row.subscriptionId).toLowerCase()));
+    if (visible) yield row;
   }
   for (const assignment of tenant.roleAssignments) {
     if (scope.authorizationVisible(ancestryOf(tenant, assignment))) yield roleAssignmentRow(tenant, assignment);

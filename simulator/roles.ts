@@ -50,6 +50,13 @@ const BUILT_IN: readonly RoleSpec[] = [
   },
 ];
 
+/**
+ * The built-in roles a query scoped to subscriptions or management groups still lists. Built-in definitions
+ * live at tenant scope: Resource Graph returns the others only to a tenant-scope query, so a scoped query
+ * leaves assignments of, say, AcrPull with nothing but a GUID (see authorizationRows).
+ */
+export const COMMON_BUILT_IN_ROLE_NAMES: ReadonlySet<string> = new Set(["Owner", "Contributor", "Reader", "User Access Administrator"]);
+
 /** Role names an audit treats as privileged whatever their actions. */
 const PRIVILEGED_NAMES = new Set(["Owner", "Contributor", "User Access Administrator"]);
 

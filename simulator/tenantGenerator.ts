@@ -192,8 +192,8 @@ function hiddenCountFor(total: number, unusedCount: number, share: number): numb
   if (share <= 0) return 0;
   let count = Math.round(total * share);
   if (total >= 20) count = Math.max(count, HIDDEN_USAGE_KINDS.length);
-  // The guaranteed used cases (paging, privileged roles) and the kubelet clusters' control planes need used identities.
-  const room = Math.max(0, total - unusedCount - (total >= 10 ? 6 : 1));
+  // The two busy used identities of the paging guarantee (also the kubelet clusters' control planes) stay used.
+  const room = Math.max(0, total - unusedCount - (total >= 10 ? 2 : 1));
   return Math.min(count, room);
 }
 
@@ -260,7 +260,10 @@ function roleAssignment(
   const name = ctx.prng.uuid();
   let scope: string;
   let roleDefinitionId: string;
-  if (scopeKind === "managementGroup") {
+  if (scopeKind === "root") {
+    scope = "/";
+    roleDefinitionId = `/providers/Microsoft.Authorization/roleDefinitions/${definition.name}`;
+  } else if (scopeKind === "managementGroup") {
     scope = `/providers/Microsoft.Management/managementGroups/${managementGroup}`;
     roleDefinitionId = `/providers/Microsoft.Authorization/roleDefinitions/${definition.name}`;
   } else {
@@ -268,7 +271,7 @@ function roleAssignment(
     roleDefinitionId = `/subscriptions/${subscription.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${definition.name}`;
   }
   return {
-    id: `${scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
+    id: `${scope === "/" ? "" : scope}/providers/Microsoft.Authorization/roleAssignments/${name}`,
     name,
     principalId,
     principalType,
@@ -276,7 +279,7 @@ function roleAssignment(
     roleName,
     scope,
     scopeKind,
-    subscriptionId: scopeKind === "managementGroup" ? "" : subscription.subscriptionId,
+    subscriptionId: scopeKind === "managementGroup" || scopeKind === "root" ? "" : subscription.subscriptionId,
     resourceGroup: scopeKind === "resourceGroup" ? resourceGroup : "",
     managementGroup: scopeKind === "managementGroup" ? managementGroup : "",
     privileged: definition.privileged,
@@ -325,6 +328,22 @@ function generateRoleAssignments(ctx: RoleContext, identities: IdentityRecord[],
       if (!identity) continue;
       const managementGroup = scopeKind === "managementGroup" ? ctx.tenantId : "";
       give(identity, roleAssignment(ctx, identity.principalId, "ServicePrincipal", roleName, scopeKind, identity.subscription, identity.resourceGroupName, managementGroup));
+    }
+  }
+  // Assignments above the identity's subscription, which an audit scoped to that subscription must still
+  // count, and a role only a tenant-scope query names: the management group holding the subscription, the
+  // root scope "/" (where elevated access lands), and AcrPull (not one of the common built-in roles). Drawn
+  // from a generator of their own, so that a seed still gives the tenant it gave before these were added.
+  if (identities.length >= 10) {
+    const aboveCtx: RoleContext = { ...ctx, prng: new Prng(`${ctx.tenantId}/assignments-above`) };
+    const above: [IdentityRecord | undefined, string, RoleScopeKind][] = [
+      [nth(unusedOrder, 7), "Contributor", "managementGroup"],
+      [nth(unusedOrder, 8), "Owner", "root"],
+      [nth(unusedOrder, 9), "AcrPull", "subscription"],
+    ];
+    for (const [identity, roleName, scopeKind] of above) {
+      if (!identity) continue;
+      give(identity, roleAssignment(aboveCtx, identity.principalId, "ServicePrincipal", roleName, scopeKind, identity.subscription, "", identity.subscription.managementGroup));
     }
   }
   // Assignments of people and groups: noise an audit must not mistake for identities'.

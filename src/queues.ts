@@ -5,6 +5,7 @@
  * the Functions queue trigger decodes base64 by default (host.json `extensions.queues.messageEncoding`);
  * plain text would land straight in the poison queue.
  */
+import type { IdentityDetails } from "./arm/types.js";
 
 export const QUEUE_BASE_NAMES = {
   /** One message per identity to check. */
@@ -44,7 +45,20 @@ export interface CheckIdentityMessage {
   identityId: string;
   /** How many times this check was handed back to the queue because of throttling (not failures). */
   throttled?: number;
+  /** What an earlier delivery read about the identity before it was handed back: not read again (checkIdentity.ts). */
+  read?: CarriedIdentityRead;
 }
+
+/** The identity GET and its federated credential count, carried by a handed-back check message. */
+export interface CarriedIdentityRead {
+  /** When it was read (ISO 8601). */
+  at: string;
+  details: IdentityDetails;
+  federatedCredentialCount: number;
+}
+
+/** Encoded messages above this many characters drop their carried read: a queue message holds at most 64 KiB. */
+export const MAX_ENCODED_MESSAGE_CHARS = 60 * 1024;
 
 export interface RunCompletedMessage {
   kind: "completed";
@@ -97,8 +111,40 @@ export function parseQueueMessage(raw: unknown): QueueMessage {
       throw new BadMessageError(`Check message for run ${m.runId} has no valid identityId`);
     }
     const throttled = typeof m.throttled === "number" && Number.isInteger(m.throttled) && m.throttled > 0 ? m.throttled : undefined;
-    return { kind: "check", runId: m.runId, tenantId: m.tenantId, identityId: m.identityId, ...(throttled ? { throttled } : {}) };
+    const read = carriedRead(m.read, m.identityId);
+    return { kind: "check", runId: m.runId, tenantId: m.tenantId, identityId: m.identityId, ...(throttled ? { throttled } : {}), ...(read ? { read } : {}) };
   }
   if (m.kind === "completed" || m.kind === "enumerate") return { kind: m.kind, runId: m.runId, tenantId: m.tenantId };
   throw new BadMessageError(`Queue message has unknown kind "${String(m.kind)}"`);
+}
+
+const isText = (v: unknown): v is string => typeof v === "string";
+
+/**
+ * A carried read, if it is whole and about this identity; otherwise undefined, and the check reads the
+ * identity again (a damaged cache must cost a request, never a wrong verdict or a lost message).
+ */
+function carriedRead(value: unknown, identityId: string): CarriedIdentityRead | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const r = value as Record<string, unknown>;
+  const d = r.details as Record<string, unknown> | null | undefined;
+  if (!isText(r.at) || !Number.isFinite(Date.parse(r.at))) return undefined;
+  if (!(typeof r.federatedCredentialCount === "number" && Number.isSafeInteger(r.federatedCredentialCount) && r.federatedCredentialCount >= 0)) return undefined;
+  if (typeof d !== "object" || d === null) return undefined;
+  if (![d.id, d.name, d.location, d.clientId, d.principalId, d.tenantId].every(isText)) return undefined;
+  if ((d.id as string).toLowerCase() !== identityId.toLowerCase()) return undefined;
+  if (typeof d.tags !== "object" || d.tags === null || Array.isArray(d.tags) || !Object.values(d.tags).every(isText)) return undefined;
+  if ((d.createdAt !== undefined && !isText(d.createdAt)) || (d.createdBy !== undefined && !isText(d.createdBy))) return undefined;
+  const details: IdentityDetails = {
+    id: d.id as string,
+    name: d.name as string,
+    location: d.location as string,
+    tags: { ...(d.tags as Record<string, string>) },
+    clientId: d.clientId as string,
+    principalId: d.principalId as string,
+    tenantId: d.tenantId as string,
+    ...(isText(d.createdAt) ? { createdAt: d.createdAt } : {}),
+    ...(isText(d.createdBy) ? { createdBy: d.createdBy } : {}),
+  };
+  return { at: r.at, details, federatedCredentialCount: r.federatedCredentialCount };
 }

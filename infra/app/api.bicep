@@ -16,11 +16,15 @@ param identityClientId string
 @description('The audit\'s own settings (UAMI_*), merged under the platform settings below.')
 param appSettings object = {}
 
-// The tenant-wide rate limiter (listAssociatedResources: one request per second per tenant) is shared
-// through storage and holds at any instance count, so this bound only caps cost, never correctness.
+// The app-wide instance cap: the rate limiter holds at any count, but instances past what one request per
+// second can use only wait for slots (main.bicep and docs/deploy.md, "Scale settings").
 @minValue(1)
 @maxValue(1000)
-param maximumInstanceCount int = 40
+param maximumInstanceCount int = 4
+
+@description('Always-ready instances of the HTTP group (per-function scaling puts every HTTP function in it).')
+@minValue(0)
+param httpAlwaysReady int = 0
 
 @allowed([
   2048
@@ -81,6 +85,14 @@ resource api 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        alwaysReady: httpAlwaysReady > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: httpAlwaysReady
+              }
+            ]
+          : []
       }
       runtime: {
         name: 'node'

@@ -90,7 +90,7 @@ function compileOperator(operator: Operator, state: State, text: string, later: 
     case "project-away":
       return compileProjectAway(operator.columns, state, text);
     case "extend":
-      return compileExtend(operator.items, state, text);
+      return compileExtend(operator.items, state, text, columnsReadLater(later));
     case "sort":
       return compileSort(operator.keys, state, text);
     case "take":
@@ -207,7 +207,11 @@ function compileProjectAway(
   return { stage: mapStage(rowCopier(columns)), state: { columns, exact: true } };
 }
 
-function compileExtend(items: readonly NamedExpr[], state: State, text: string): CompiledOperator {
+/**
+ * `needed`: the columns later operators read (undefined: all). Source rows are then copied with only those
+ * (and what the extend itself reads): the reference sweep extends a million resource rows to keep three columns.
+ */
+function compileExtend(items: readonly NamedExpr[], state: State, text: string, needed: ReadonlySet<string> | undefined): CompiledOperator {
   const columns = [...state.columns];
   const steps: { name: string; evaluate: Evaluator }[] = [];
   const seen = new Set<string>();
@@ -222,7 +226,14 @@ function compileExtend(items: readonly NamedExpr[], state: State, text: string):
     else columns.push({ name, type: compiled.type });
     steps.push({ name, evaluate: compiled.evaluate });
   }
-  const copy = state.exact ? (row: Row): Row => ({ ...row }) : rowCopier(state.columns);
+  const prune = !state.exact && needed !== undefined;
+  let copy: (row: Row) => Row;
+  if (state.exact) copy = (row) => ({ ...row });
+  else if (prune) {
+    const keep = new Set(needed);
+    for (const item of items) columnsOf(item.expr, keep);
+    copy = rowCopier(state.columns.filter((c) => keep.has(c.name)));
+  } else copy = rowCopier(state.columns);
   return {
     stage: mapStage((row) => {
       const out = copy(row);
@@ -232,7 +243,8 @@ function compileExtend(items: readonly NamedExpr[], state: State, text: string):
       }
       return out;
     }),
-    state: { columns, exact: true },
+    // Pruned rows lack the columns nobody reads any more: not "exact", so a later copy reads them as null.
+    state: { columns, exact: !prune },
   };
 }
 
@@ -249,8 +261,9 @@ type KeyComparator = (x: unknown, y: unknown) => number;
 function keyComparator(type: ScalarType, descending: boolean, nullsFirst: boolean): KeyComparator {
   const before = descending ? 1 : -1;
   if (type === "string") {
-    // Kusto strings are never null and sort ordinally: the hot case gets the cheapest comparator.
-    return (x, y) => ((x as string) < (y as string) ? before : (x as string) > (y as string) ? -before : 0);
+    // Kusto strings are never null and sort ordinally: the hot case gets the cheapest comparator (`!==` after
+    // `<`: a second ordered comparison would scan the long common prefix of two ids once more).
+    return (x, y) => ((x as string) < (y as string) ? before : (x as string) !== (y as string) ? -before : 0);
   }
   const nullOrder = nullsFirst ? -1 : 1;
   return (x, y) => {
@@ -279,25 +292,35 @@ function compileSort(keys: readonly SortKey[], state: State, text: string): Comp
     return { stage: singleKeySort(onlyEvaluator, onlyComparator), state };
   }
   const count = evaluators.length;
-  type Keyed = { row: Row; keys: unknown[] };
-  const compare = (a: Keyed, b: Keyed): number => {
-    for (let i = 0; i < count; i++) {
-      const order = (comparators[i] as KeyComparator)(a.keys[i], b.keys[i]);
-      if (order !== 0) return order;
-    }
-    return 0;
-  };
   return {
     stage: (rows) => {
-      // Evaluate each key once per row, not once per comparison. Array#sort is stable, as Kusto's sort is.
-      const keyed: Keyed[] = [];
-      for (const row of rows) {
-        const values = new Array<unknown>(count);
-        for (let i = 0; i < count; i++) values[i] = (evaluators[i] as Evaluator)(row);
-        keyed.push({ row, keys: values });
+      // Evaluate each key once per row into one array per key, then sort row positions: no object per row,
+      // and the two-key case (`order by id asc, identityId asc`, a million rows in the reference sweep) gets a
+      // comparator of its own. Array#sort is stable, as Kusto's sort is.
+      const list = Array.isArray(rows) ? (rows as Row[]) : [...rows];
+      const n = list.length;
+      const columns = evaluators.map((evaluate) => {
+        const column = new Array<unknown>(n);
+        for (let r = 0; r < n; r++) column[r] = evaluate(list[r] as Row);
+        return column;
+      });
+      const order = new Array<number>(n);
+      for (let r = 0; r < n; r++) order[r] = r;
+      const [first, second] = columns as [unknown[], unknown[]];
+      const [compareFirst, compareSecond] = comparators as [KeyComparator, KeyComparator];
+      if (count === 2) {
+        order.sort((a, b) => compareFirst(first[a], first[b]) || compareSecond(second[a], second[b]));
+      } else {
+        order.sort((a, b) => {
+          for (let i = 0; i < count; i++) {
+            const column = columns[i] as unknown[];
+            const result = (comparators[i] as KeyComparator)(column[a], column[b]);
+            if (result !== 0) return result;
+          }
+          return 0;
+        });
       }
-      keyed.sort(compare);
-      return keyed.map((k) => k.row);
+      return order.map((r) => list[r] as Row);
     },
     state,
   };

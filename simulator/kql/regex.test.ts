@@ -169,6 +169,41 @@ describe("the rest of the sweep's operators", () => {
     expect(result.map((r) => `${String(r.id)}${String(r.name)}${String(r.kind)}`)).toEqual(["B9", "a3", "a3second", "b1", "b2"]);
   });
 
+  it("mv-expand and extend keep every column a later operator reads, and all of them when nothing chooses", () => {
+    const rows: KqlRow[] = [
+      { id: "r1", name: "n1", location: "eastus", tags: { a: "1", b: "2" }, properties: { p: 1 } },
+      { id: "r2", name: "n2", location: "westus", tags: null, properties: { p: 2 } },
+    ];
+    const tables = { resources: rows };
+    expect(runKql("resources | mv-expand k = bag_keys(tags) to typeof(string) | where location == 'eastus' | extend n = name | project id, k, n", tables).rows).toEqual([
+      { id: "r1", k: "a", n: "n1" },
+      { id: "r1", k: "b", n: "n1" },
+    ]);
+    expect(runKql("resources | extend t = tostring(properties) | where t contains '2' | order by location asc | project id, t, l = location", tables).rows).toEqual([
+      { id: "r2", t: '{"p":2}', l: "westus" },
+    ]);
+    expect(runKql("resources | extend t = tolower(name) | summarize count() by location, t", tables).rows).toEqual([
+      { location: "eastus", t: "n1", count_: 1 },
+      { location: "westus", t: "n2", count_: 1 },
+    ]);
+    const all = runKql("resources | extend t = 1 | mv-expand k = bag_keys(tags) to typeof(string)", tables);
+    expect(all.columns.map((c) => c.name)).toEqual(["id", "name", "type", "tenantId", "kind", "location", "resourceGroup", "subscriptionId", "managedBy", "sku", "plan", "properties", "tags", "identity", "zones", "extendedLocation", "t", "k"]);
+    expect(all.rows.map((r) => [r.id, r.name, r.k, r.t, r.properties])).toEqual([
+      ["r1", "n1", "a", 1, { p: 1 }],
+      ["r1", "n1", "b", 1, { p: 1 }],
+      ["r2", "n2", "", 1, { p: 2 }],
+    ]);
+    expect(runKql("resources | extend t = 1 | project-away tags, t | mv-expand k = zones | project-away k", tables).rows[0]).toMatchObject({ id: "r1", name: "n1", location: "eastus" });
+    // The shared, frozen value of many rows is serialised once, and still correctly after another value.
+    const shared = Object.freeze({ provisioningState: "Succeeded" });
+    const mixed = [{ id: "1", properties: shared }, { id: "2", properties: { other: true } }, { id: "3", properties: shared }];
+    expect(runKql("resources | project t = tostring(properties)", { resources: mixed }).rows.map((r) => r.t)).toEqual([
+      '{"provisioningState":"Succeeded"}',
+      '{"other":true}',
+      '{"provisioningState":"Succeeded"}',
+    ]);
+  });
+
   it("serves policyresources, in any case, with the resources columns", () => {
     const rows = [{ id: "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/policyAssignments/p", type: "microsoft.authorization/policyassignments" }];
     expect(compileKql("PolicyResources | project id").table).toBe("policyresources");

@@ -16,6 +16,7 @@ import {
   memberOf,
   toKqlLong,
   toKqlString,
+  toLowerKql,
 } from "./values.js";
 
 export type Row = Record<string, unknown>;
@@ -158,7 +159,7 @@ interface FunctionSpec {
 /** The supported scalar functions: all take exactly one argument. */
 const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   tostring: { argument: "any", result: "string", apply: toKqlString },
-  tolower: { argument: "string", result: "string", apply: (v) => toKqlString(v).toLowerCase() },
+  tolower: { argument: "string", result: "string", apply: (v) => toLowerKql(toKqlString(v)) },
   toupper: { argument: "string", result: "string", apply: (v) => toKqlString(v).toUpperCase() },
   toint: { argument: "any", result: "long", apply: toKqlLong },
   tolong: { argument: "any", result: "long", apply: toKqlLong },

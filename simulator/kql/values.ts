@@ -25,13 +25,38 @@ export function elementAt(value: unknown, index: number): unknown {
   return found === undefined ? null : found;
 }
 
-/** Kusto's `tostring()`: null is "", dynamic arrays and bags are compact JSON. */
+let lastFrozen: object | undefined;
+let lastFrozenText = "";
+
+/**
+ * Kusto's `tostring()`: null is "", dynamic arrays and bags are compact JSON (keys in their order, no spaces,
+ * characters outside ASCII kept as they are). A frozen flat value, shared by many rows (the simulator's
+ * generic `properties`), is serialised once for a run of rows: it cannot have changed.
+ */
 export function toKqlString(value: unknown): string {
   if (typeof value === "string") return value;
   if (value === null || value === undefined) return "";
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (value instanceof Date) return value.toISOString();
-  return JSON.stringify(value) ?? "";
+  if (value === lastFrozen) return lastFrozenText;
+  const text = JSON.stringify(value) ?? "";
+  if (typeof value === "object" && Object.isFrozen(value) && Object.values(value).every((v) => v === null || typeof v !== "object")) {
+    lastFrozen = value;
+    lastFrozenText = text;
+  }
+  return text;
+}
+
+let lastLowerInput = "";
+let lastLowerOutput = "";
+
+/** `tolower()`: consecutive rows often pass the same string (one identity's bag key, a shared text). */
+export function toLowerKql(text: string): string {
+  if (text !== lastLowerInput) {
+    lastLowerInput = text;
+    lastLowerOutput = text.toLowerCase();
+  }
+  return lastLowerOutput;
 }
 
 /** Kusto's `tolong()`/`toint()`: numbers truncate, integer strings parse, anything else is null. */

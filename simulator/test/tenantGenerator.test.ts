@@ -168,16 +168,18 @@ describe("distributions", () => {
     for (const identity of identities) expect(identity.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$/);
   });
 
-  it("assigns privileged roles at subscription, resource group and management group scope, and the * custom role", () => {
+  it("assigns privileged roles at subscription, resource group, management group and root scope, and the * custom role", () => {
     const assignments = identities.flatMap((i) => i.roleAssignments);
     for (const role of ["Owner", "Contributor", "User Access Administrator"]) {
       expect(assignments.some((a) => a.roleName === role && a.scopeKind === "subscription")).toBe(true);
     }
     expect(assignments.some((a) => a.privileged && a.scopeKind === "resourceGroup")).toBe(true);
     expect(assignments.some((a) => a.privileged && a.scopeKind === "managementGroup")).toBe(true);
+    expect(assignments.some((a) => a.privileged && a.scopeKind === "root" && a.scope === "/")).toBe(true);
     expect(assignments.some((a) => a.wildcardActions && a.roleName.includes("custom"))).toBe(true);
     for (const a of assignments) {
-      expect(a.id.startsWith(`${a.scope}/providers/Microsoft.Authorization/roleAssignments/`)).toBe(true);
+      // The root scope's assignments are `/providers/Microsoft.Authorization/roleAssignments/{guid}`.
+      expect(a.id.startsWith(`${a.scope === "/" ? "" : a.scope}/providers/Microsoft.Authorization/roleAssignments/`)).toBe(true);
       expect(a.roleDefinitionId).toMatch(/\/providers\/Microsoft\.Authorization\/roleDefinitions\/[0-9a-f-]{36}$/);
     }
     expect(tenant.roleAssignments.some((a) => a.principalType !== "ServicePrincipal")).toBe(true);
@@ -240,9 +242,10 @@ describe("hidden usage", () => {
   it("is deterministic, keeps at least one of each kind from 20 identities, and can be turned off", () => {
     const again = generateTenant({ seed: "hidden", identities: 1000, now: NOW, hiddenUsageShare: 0.08 });
     expect(again.identities.map((i) => i.hiddenUsage)).toEqual(tenant.identities.map((i) => i.hiddenUsage));
-    for (const seed of ["a", "b", "c", "d"]) {
-      const small = generateTenant({ seed, identities: 20, now: NOW });
-      expect(new Set(small.identities.flatMap((i) => i.hiddenUsage))).toEqual(new Set(HIDDEN_USAGE_KINDS));
+    for (const [seed, unusedShare] of [["a", 0.2], ["b", 0], ["c", 0.5], ["d", 0.6]] as const) {
+      const small = generateTenant({ seed, identities: 20, now: NOW, unusedShare });
+      expect(new Set(small.identities.flatMap((i) => i.hiddenUsage)), `${seed} ${unusedShare}`).toEqual(new Set(HIDDEN_USAGE_KINDS));
+      expect(small.identities.some((i) => i.associationCount >= 990)).toBe(true);
     }
     const off = generateTenant({ seed: "hidden", identities: 200, now: NOW, hiddenUsageShare: 0 });
     expect(off.identities.every((i) => i.hiddenUsage.length === 0)).toBe(true);

@@ -234,6 +234,13 @@ export async function listAssociatedResourcesPage(
 export interface ListAllAssociatedResourcesOptions extends AssociatedResourcesOptions {
   /** Stop with an error after this many pages (default 1000): a server looping on tokens cannot hang a run. */
   maxPages?: number;
+  /**
+   * Called when a page's request fails (429, 5xx, no answer, ...) with the error and how many pages were
+   * read before it. Resolving true asks for the same page again, after `beforeEachRequest` (so a retry takes
+   * a slot of the caller's limiter like any request); false, or no callback, throws the error. The callback
+   * may also throw (a caller's own "hand it back" error). Default: no retry, the ARM client's rule.
+   */
+  retryPage?: (error: unknown, context: { pagesRead: number; attempt: number }) => Promise<boolean>;
 }
 
 /** Default page bound for listAllAssociatedResources. */
@@ -241,7 +248,9 @@ export const DEFAULT_MAX_ASSOCIATED_PAGES = 1000;
 
 /**
  * Pages to the end, calling `beforeEachRequest` (the caller's rate limiter) before every request, and
- * yields each page as it arrives (the first page's `totalCount` is the identity's usage count).
+ * yields each page as it arrives (the first page's `totalCount` is the identity's usage count). This is
+ * the one paging loop: the audit's check (audit/checkIdentity.ts) pages through it, with its retries in
+ * `retryPage`, so the skiptoken and page guards below hold for every caller.
  *
  * Continuations re-POST to the action, never to the nextLink (which points at the identity and names a
  * non-preview api-version), with the same filter, orderby and top plus the skiptoken. `$skip` is not
@@ -261,11 +270,20 @@ export async function* listAllAssociatedResources(
     throw new TypeError(`listAllAssociatedResources: option maxPages must be an integer >= 1, got ${show(maxPages)}`);
   }
   const { skip: _skip, skipToken: _token, ...continuation } = query;
+  const { maxPages: _max, retryPage, ...pageOptions } = options;
   const seenTokens = new Set<string>();
   let current: AssociatedResourcesQuery = query;
   for (let pages = 0; ; ) {
-    await beforeEachRequest();
-    const page = await listAssociatedResourcesPage(conn, identityId, current, options);
+    let page: AssociatedResourcesPage;
+    for (let attempt = 1; ; attempt++) {
+      await beforeEachRequest();
+      try {
+        page = await listAssociatedResourcesPage(conn, identityId, current, pageOptions);
+        break;
+      } catch (error) {
+        if (!retryPage || !(await retryPage(error, { pagesRead: pages, attempt }))) throw error;
+      }
+    }
     pages += 1;
     yield page;
     const token = page.nextSkipToken;
@@ -333,7 +351,8 @@ const TARGET_NOT_FOUND_CODES = new Set(["resourcenotfound", "resourcegroupnotfou
  * whose code, message or details say so. The simulator answers `TenantSubscriptionLimitExceeded`; Azure's own
  * code is not documented, so the text is matched as well.
  */
-function isSubscriptionLimitError(error: ArmError): boolean {
+export function isSubscriptionLimitError(error: unknown): boolean {
+  if (!(error instanceof ArmError)) return false;
   if (error.status !== 400) return false;
   const text = [error.code, error.armMessage, ...error.details.flatMap((d) => [d.code, d.message])].join(" ");
   return /subscriptionlimit|subscription[ -]?limit|5,?000 subscriptions/i.test(text);

@@ -62,6 +62,20 @@ export function redactSecrets(text: string): string {
     .replace(/\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*/g, "[redacted-jwt]");
 }
 
+/**
+ * The permission each per-identity operation needs, named when Azure answers 403, so the message says what
+ * to grant. `listAssociatedResources` is a POST authorised as an `/action`: none of Reader, Managed Identity
+ * Operator (identity reads and assign actions only) or Managed Identity Contributor
+ * grants it (built-in role definitions, learn.microsoft.com "Azure built-in roles for Identity"); Contributor
+ * and Owner do, and so does the audit's own read-only role (infra/tenant-access.bicep, docs/deploy.md).
+ */
+export const PERMISSION_FOR_OPERATION: Readonly<Record<string, string>> = {
+  listAssociatedResources:
+    "Microsoft.ManagedIdentity/userAssignedIdentities/listAssociatedResources/action, which Reader, Managed Identity Operator and Managed Identity Contributor do not grant (assign the audit's role from infra/tenant-access.bicep, see docs/deploy.md)",
+  getIdentity: "Microsoft.ManagedIdentity/userAssignedIdentities/read",
+  listFederatedCredentials: "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read",
+};
+
 function describe(init: ArmErrorInit): string {
   const where = init.resourceId ? ` for ${init.resourceId}` : "";
   const status = init.status === 0 ? "network error" : String(init.status);
@@ -69,7 +83,9 @@ function describe(init: ArmErrorInit): string {
     .filter((d) => d.message && d.message !== init.armMessage)
     .map((d) => `${d.code}: ${d.message}`);
   const detailText = details.length > 0 ? ` [${details.join("; ")}]` : "";
-  return `${init.operation} failed${where}: ${status} ${init.code}: ${init.armMessage}${detailText}`;
+  const permission = init.status === 403 ? PERMISSION_FOR_OPERATION[init.operation] : undefined;
+  const needs = permission ? `; the caller needs ${permission}` : "";
+  return `${init.operation} failed${where}: ${status} ${init.code}: ${init.armMessage}${detailText}${needs}`;
 }
 
 /**

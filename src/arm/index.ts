@@ -99,6 +99,7 @@ export {
   ASSOCIATED_RESOURCES_PROBE_ORDER,
   probeAssociatedResourcesApi,
   isApiGone,
+  isSubscriptionLimitError,
   type AssociatedResourcesApiVersion,
   type AssociatedResourcesOptions,
   type ListAllAssociatedResourcesOptions,

@@ -631,16 +631,24 @@ export function parseRoleAssignmentRow(
   };
 }
 
+/** A Resource Graph request that names no subscription or management group: the tenant scope. */
+const TENANT_SCOPE: AuditScope = { subscriptions: [], managementGroups: [] };
+
 /**
  * Every role assignment in scope, with its role's name and whether it grants `*`.
+ *
+ * Definitions are always read at tenant scope, whatever the run's scope: built-in definitions live at the
+ * tenant (`/providers/Microsoft.Authorization/roleDefinitions/{guid}`) and custom ones at the management group
+ * or subscription that defines them, so a query scoped to the run's subscriptions leaves most of them out
+ * and their assignments would be named by GUID and lose their `*` flag (a wildcard role ranked as harmless).
+ *
+ * Assignments are read over the run's scope with `authorizationScopeFilter: AtScopeAboveAndBelow` (an option
+ * of the 2024-04-01 API in SDK 5.0.0) unless the caller chooses otherwise: assignments made at a management
+ * group above a subscription, or at the root scope "/", grant access inside it as much as those below it.
  *
  * The join key: assignments name their definition as `/subscriptions/{s}/providers/Microsoft.Authorization/
  * roleDefinitions/{guid}` while built-in definitions are listed at `/providers/Microsoft.Authorization/
  * roleDefinitions/{guid}`; role definition GUIDs are unique, so the join falls back to the GUID.
- *
- * Unless the caller chooses otherwise, the queries use `authorizationScopeFilter: AtScopeAboveAndBelow`
- * (an option of the 2024-04-01 API in SDK 5.0.0): for a subscription scope, assignments made at a
- * management group or at the root also grant access inside it, and a role defined above is still a role.
  */
 export async function listRoleAssignments(
   conn: ArmConnection,
@@ -648,8 +656,10 @@ export async function listRoleAssignments(
   options: TypedQueryOptions = {},
 ): Promise<RoleAssignment[]> {
   const queryOptions: TypedQueryOptions = { authorizationScopeFilter: "AtScopeAboveAndBelow", ...options };
+  // At tenant scope there is no requested scope for a filter to relate to: ARG's default applies.
+  const { authorizationScopeFilter: _relativeToScopes, ...definitionOptions } = options;
   const definitionRows: Record<string, unknown>[] = [];
-  for await (const rows of queryResourceGraph(conn, roleDefinitionsQuery(), scope, queryOptions)) definitionRows.push(...rows);
+  for await (const rows of queryResourceGraph(conn, roleDefinitionsQuery(), TENANT_SCOPE, definitionOptions)) definitionRows.push(...rows);
   const definitions = roleDefinitionIndex(definitionRows, options);
 
   const assignments: RoleAssignment[] = [];

@@ -34,8 +34,10 @@ export function createAuditDeps(input: {
   /** Where sign-in activity is read from; undefined: not checked. */
   signIns?: SignInConfig;
   log?: AuditLog;
+  /** How long each storage request is retried through an outage; default DEFAULT_STORAGE_RETRY_MS (a minute). */
+  storageRetryMs?: number;
 }): AuditDeps {
-  const storage = openAuditStorage(input.storageAccount, input.storagePrefix ?? "");
+  const storage = openAuditStorage(input.storageAccount, input.storagePrefix ?? "", input.storageRetryMs !== undefined ? { retryMs: input.storageRetryMs } : {});
   const settings = {
     ...DEFAULT_AUDIT_SETTINGS,
     // Each check makes two ordinary reads per rate-limited request: keep reads from becoming the bottleneck.

@@ -1,7 +1,7 @@
 /**
  * The run-wide evidence, gathered once per run between listing the inventory and enqueueing the checks:
  *
- * - which listAssociatedResources api-version still answers (a probe through the tenant's rate limiter);
+ * - the listAssociatedResources api-version to start with (probed lazily, see associationsApiState);
  * - the Resource Graph reference sweep: every resource that refers to an identity;
  * - creation times from ARM's resource list (`$expand=createdTime`), one listing per subscription, because
  *   real Azure sends no `systemData` on the identity GET;
@@ -11,13 +11,8 @@
  * report shows them. The per-identity part lands on the identity rows (Merge, in batches of the run's
  * partition) before any check is enqueued, so every check and the report see it.
  */
-import { setTimeout as delay } from "node:timers/promises";
 import type { TransactionAction } from "@azure/data-tables";
-import {
-  listIdentityCreatedTimes,
-  probeAssociatedResourcesApi,
-  sweepIdentityReferences,
-} from "../arm/index.js";
+import { DEFAULT_ASSOCIATED_RESOURCES_API_VERSION, listIdentityCreatedTimes, sweepIdentityReferences } from "../arm/index.js";
 import { lastSuccessfulSignIns } from "../activity/signInActivity.js";
 import { submitInBatches } from "../store/batches.js";
 import { identityRowKey } from "../store/runs.js";
@@ -35,8 +30,6 @@ export interface InventoryIndex {
   byPrincipal: Map<string, string>;
   /** Subscriptions that hold identities (as listed), for the creation-time listing. */
   subscriptions: Set<string>;
-  /** An identity of the run, to probe the API with. */
-  sampleIdentityId?: string;
 }
 
 export function emptyInventoryIndex(): InventoryIndex {
@@ -48,7 +41,6 @@ export function addToInventoryIndex(index: InventoryIndex, item: { id: string; p
   index.rowKeys.add(rowKey);
   if (item.principalId) index.byPrincipal.set(item.principalId.toLowerCase(), rowKey);
   index.subscriptions.add(item.subscriptionId.toLowerCase());
-  index.sampleIdentityId ??= item.id;
 }
 
 interface RowEvidence {
@@ -61,9 +53,6 @@ interface RowEvidence {
 
 export interface GatheredEvidence {
   sources: RunSources;
-  /** listAssociatedResources requests the probe made (and 429s), for the run's counters. */
-  requests: number;
-  throttled: number;
 }
 
 function describe(error: unknown): string {
@@ -81,47 +70,23 @@ export async function gatherRunEvidence(deps: AuditDeps, run: AuditRun, inventor
     if (!row) rows.set(rowKey, (row = {}));
     return row;
   };
-  const counters = { requests: 0, throttled: 0 };
-  const associationsApi = await probeApi(deps, run, inventory, counters);
+  const associationsApi = associationsApiState(deps);
   const resourceGraph = await sweep(deps, run, inventory, rowOf);
   const createdTime = await creationTimes(deps, run, inventory, rowOf);
   const signIns = await signInActivity(deps, run, inventory, rowOf);
   await writeRowEvidence(deps, run.runId, rows);
-  return { sources: { associationsApi, resourceGraph, createdTime, signIns }, ...counters };
+  return { sources: { associationsApi, resourceGraph, createdTime, signIns } };
 }
 
-async function probeApi(
-  deps: AuditDeps,
-  run: AuditRun,
-  inventory: InventoryIndex,
-  counters: { requests: number; throttled: number },
-): Promise<RunSources["associationsApi"]> {
-  const at = deps.now().toISOString();
-  if (!inventory.sampleIdentityId) return { status: "ok", at, reason: "no identity to probe with" };
-  try {
-    const probe = await probeAssociatedResourcesApi(deps.arm, inventory.sampleIdentityId, {
-      beforeRequest: async () => {
-        // The probe is a listAssociatedResources call like any other: it takes the tenant's slot.
-        for (;;) {
-          const grant = await deps.limiter.acquire(run.tenantId);
-          if (grant.granted) break;
-          await delay(Math.min(grant.retryAfterMs, 5000));
-        }
-        counters.requests++;
-      },
-      onThrottled: async (retryAfterMs: number) => {
-        counters.throttled++;
-        await deps.limiter.penalize(run.tenantId, retryAfterMs);
-      },
-    });
-    if (probe.available) return { status: "ok", at, apiVersion: probe.apiVersion, ...(probe.unconfirmed ? { reason: `probe unconfirmed: ${probe.unconfirmed}` } : {}) };
-    deps.log.warn(`listAssociatedResources is unavailable for run ${run.runId}: ${probe.reason}`, { runId: run.runId });
-    return { status: "failed", at, reason: `listAssociatedResources is unavailable (${probe.code}): ${probe.reason}; tried ${probe.tried.join(", ")}` };
-  } catch (error) {
-    // A probe that cannot even be sent proves nothing about the API: the checks will say what is wrong.
-    deps.log.warn(`Probing listAssociatedResources failed for run ${run.runId}: ${describe(error)}`, { runId: run.runId });
-    return { status: "ok", at, reason: `probe failed (${describe(error)}); the default api-version is used` };
-  }
+/**
+ * listAssociatedResources starts at the default api-version without a request of its own: a probe would
+ * cost a slot of the tenant's 1-per-second budget on every run, and ask one identity twice. The first check
+ * that meets `InvalidApiVersionParameter`, `NoRegisteredProviderFound`, a 404 for the action or the
+ * 5,000-subscription error probes the other versions once for the run (checkIdentity.ts), and the run moves
+ * to the version that answers, or on without the API.
+ */
+function associationsApiState(deps: AuditDeps): RunSources["associationsApi"] {
+  return { status: "ok", at: deps.now().toISOString(), apiVersion: DEFAULT_ASSOCIATED_RESOURCES_API_VERSION };
 }
 
 async function sweep(

@@ -22,6 +22,7 @@ import { identityKey, invertedTimeKey } from "../store/keys.js";
 import { getRun, identityRowKey, latestCompletedRun, listRuns, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
 import type { AuditRun, IdentityResult } from "./model.js";
+import { earlierTrend } from "./runTrend.js";
 
 export interface FindingsSettings {
   gracePeriodDays: number;
@@ -230,6 +231,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
   const previous = await previousComparableRun(deps.storage, run);
   const { history, previousRunVerdicts } = await historyFor(deps.storage, run, identities, previous, settings);
   const firstSeen = await firstSeenFor(deps.storage, run, identities);
+  const trend = await earlierTrend(deps, run, (earlierRunId) => readStoredReport(deps.storage, earlierRunId));
   const report = buildReport({
     run,
     identities,
@@ -240,6 +242,7 @@ export async function buildRunReport(deps: AuditDeps, runId: string, settings: F
     portalBaseUrl: settings.portalBaseUrl,
     subscriptionNames,
     firstSeen,
+    trend,
   });
   await storeVerdicts(deps.storage, report);
   await storeReport(deps.storage, report);

@@ -7,7 +7,7 @@ import { listIdentities } from "../arm/index.js";
 import type { AssociatedResource, AuditScope } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
 import { insertInventory, listIdentityResults, writeHistory } from "../store/identityResults.js";
-import { addRunCounters, failRun, finishEnumeration, recordWithoutCheck, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
+import { failRun, finishEnumeration, recordWithoutCheck, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
 import type { AuditMode, AuditRun, IdentityResult, RunSources, RunTrigger } from "./model.js";
 import { addToInventoryIndex, emptyInventoryIndex, gatherRunEvidence } from "./runEvidence.js";
 import type { AuditDeps } from "./deps.js";
@@ -70,7 +70,6 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   const evidence = await gatherRunEvidence(deps, run, inventory);
   const mode = modeFor(deps.settings.mode, evidence.sources);
   await updateRun(storage, run.runId, () => ({ sources: evidence.sources, ...mode, phase: "checks" }));
-  await addRunCounters(storage, run.runId, { requests: evidence.requests, throttled: evidence.throttled, apiRequests: evidence.requests });
   if (mode.mode === "fast") {
     const decided = await recordReferenced(deps, run);
     log.info(`Run ${run.runId}: ${decided} identities in use by Resource Graph's references, without a throttled request`, { runId: run.runId });
@@ -87,6 +86,23 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   }
   const updated = await finishEnumeration(storage, run.runId, expected, deps.now());
   log.info(`Run ${run.runId} enumerated ${expected} identities`, { runId: run.runId, expected });
+  if (updated.status === "complete") await announceCompletion(deps, updated);
+  return updated;
+}
+
+/**
+ * Ends the enumeration of a run whose start stopped after its evidence was gathered (phase `checks`: a CLI
+ * scan interrupted while it recorded fast-mode identities or sent messages). Records the referenced
+ * identities fast mode had not recorded yet, counts the inventory rows and lets the run complete; it sends no
+ * message: which pending identities lack one is only known once the queue is empty (cli/lostChecks.ts).
+ * Earlier phases cannot be finished (the inventory may be half listed): such a run is failed and restarted.
+ */
+export async function finishInterruptedEnumeration(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
+  if (run.status !== "enumerating" || run.phase !== "checks") throw new Error(`Run ${run.runId} is ${run.status} in phase ${run.phase ?? "inventory"}: only an enumeration that reached its checks can be finished`);
+  if (run.mode === "fast") await recordReferenced(deps, run);
+  let expected = 0;
+  for await (const _ of listIdentityResults(deps.storage, run.runId)) expected++;
+  const updated = await finishEnumeration(deps.storage, run.runId, expected, deps.now());
   if (updated.status === "complete") await announceCompletion(deps, updated);
   return updated;
 }

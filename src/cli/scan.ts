@@ -8,20 +8,22 @@ import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
 import { createAuditDeps, type SignInConfig } from "../audit/createAuditDeps.js";
 import type { AuditMode, AuditRun } from "../audit/model.js";
-import { startAudit } from "../audit/startAudit.js";
+import { enumerateRun } from "../audit/startAudit.js";
 import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
 import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
 import { publishRunFindings, type FindingsSettings, type MailSettings } from "../audit/runReport.js";
 import type { AuditReport } from "../report/model.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
-import { getRun } from "../store/runs.js";
+import { failRun, getRun, releaseRunLock } from "../store/runs.js";
 import { startLocalAzurite, type LocalAzurite } from "../storage/localAzurite.js";
-import type { StorageAccount } from "../storage/storageAccount.js";
-import { runQueueHost, type QueueHostStats } from "./queueHost.js";
+import { DEFAULT_STORAGE_RETRY_MS, isTransientStorageError, type StorageAccount } from "../storage/storageAccount.js";
+import { DEFAULT_STORAGE_OUTAGE_LIMIT_MS, runQueueHost, type QueueHostStats } from "./queueHost.js";
+import { watchLostChecks } from "./lostChecks.js";
+import { openRun, settleInterruptedEnumeration, type OpenedRun, type ResumeHint } from "./resume.js";
 
 /** host.json's queue contract, mirrored so the CLI behaves like the deployed app (a test checks they match). */
 export const HOST_QUEUE_SETTINGS = {
-  batchSize: 4,
+  batchSize: 2,
   maxDequeueCount: 5,
   visibilityTimeoutSeconds: 10,
   maxPollingIntervalMs: 2000,
@@ -37,6 +39,13 @@ export interface CliAuditOptions {
   rateSafetyMs?: number;
   workers: number;
   leaseSeconds?: number;
+  /** How long a storage outage is waited out before the scan or worker gives up; default 15 minutes. */
+  storageOutageLimitMs?: number;
+}
+
+/** Each storage request retries for a minute, or for the whole outage limit when that is shorter. */
+function storageRetryMs(options: CliAuditOptions): number {
+  return Math.min(DEFAULT_STORAGE_RETRY_MS, options.storageOutageLimitMs ?? DEFAULT_STORAGE_OUTAGE_LIMIT_MS);
 }
 
 /** The audit's collaborators for a CLI process, with storage ensured. */
@@ -50,6 +59,7 @@ export async function cliAuditDeps(
     limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs, maxSlotWaitMs: 20_000 },
     storageAccount,
     storagePrefix: options.storagePrefix,
+    storageRetryMs: storageRetryMs(options),
     ...extra,
   });
   await ensureAuditStorage(deps.storage);
@@ -71,6 +81,22 @@ export interface ScanOptions extends CliAuditOptions {
   signIns?: SignInConfig;
   /** Default `fast`. */
   mode?: AuditMode;
+  /** Continue the tenant's unfinished run instead of starting one (resume.ts says how); needs `storage`. */
+  resume?: boolean;
+  /** True when `scope` was given explicitly (a resumed run keeps its own scope; a different one is refused). */
+  scopeGiven?: boolean;
+  /** How the suggested commands name the storage (never the connection string). */
+  resumeHint?: ResumeHint;
+  /**
+   * Aborted to stop the scan (Ctrl-C): no new check is started, the checks in flight record their result,
+   * and the scan returns with `stopped: true`. During enumeration, which cannot stop half-way, the scan
+   * returns at once (settleInterruptedEnumeration says what becomes of the run).
+   */
+  stopSignal?: AbortSignal;
+  /** Once the run is known: created, resumed or to be reported. */
+  onRun?: (opened: OpenedRun) => void;
+  /** Lost check messages were sent again (lostChecks.ts). */
+  onRequeued?: (count: number) => void;
 }
 
 export interface ScanResult {
@@ -81,6 +107,28 @@ export interface ScanResult {
   stats: QueueHostStats;
   /** Stops the Azurite this scan started, if any. */
   close(): Promise<void>;
+  /** How the run was opened (new, resumed, unreported); undefined only if the scan stopped before. */
+  opened?: OpenedRun;
+  /** Stopped by `stopSignal` before the run finished. */
+  stopped: boolean;
+  /** When stopped: the run can be continued (`scan --resume`, `worker --run`): its state is in a storage account that outlives the scan. */
+  resumable: boolean;
+}
+
+/** The enumeration's result, or "stopped" as soon as `signal` is aborted. */
+async function untilStopped<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T | "stopped"> {
+  if (!signal) return work;
+  if (signal.aborted) return "stopped";
+  let onAbort: (() => void) | undefined;
+  const stopped = new Promise<"stopped">((resolve) => {
+    onAbort = () => resolve("stopped");
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    return await Promise.race([work, stopped]);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
 }
 
 /**
@@ -116,10 +164,19 @@ export async function drainChecks(
     leaseSeconds?: number;
     logHandler?: LogHandler;
     done: () => Promise<boolean>;
+    /** How long storage may not answer before the drain gives up (StorageOutageError); default 15 minutes. */
+    maxStorageOutageMs?: number;
   },
 ): Promise<QueueHostStats> {
   const runtime = Promise.resolve({ deps });
   const getRuntime = () => runtime;
+  // When one queue's host gives up (a storage outage past the limit), the other stops too.
+  let gaveUp = false;
+  const stopWhenEitherGivesUp = <T>(host: Promise<T>) =>
+    host.catch((error: unknown) => {
+      gaveUp = true;
+      throw error;
+    });
   const common = {
     batchSize: HOST_QUEUE_SETTINGS.batchSize,
     maxDequeueCount: options.maxDequeueCount,
@@ -127,18 +184,19 @@ export async function drainChecks(
     maxPollingIntervalMs: HOST_QUEUE_SETTINGS.maxPollingIntervalMs,
     leaseSeconds: options.leaseSeconds,
     logHandler: options.logHandler,
-    shouldStop: options.done,
+    shouldStop: async () => gaveUp || (await options.done()),
+    maxStorageOutageMs: options.maxStorageOutageMs,
   };
   const [checks, poison] = await Promise.all([
-    runQueueHost({
+    stopWhenEitherGivesUp(runQueueHost({
       ...common,
       functionName: "checkIdentity",
       queue: deps.storage.checkQueue,
       poisonQueue: deps.storage.checkPoisonQueue,
       handler: checkIdentityQueueHandler(getRuntime),
       concurrency: options.workers,
-    }),
-    runQueueHost({
+    })),
+    stopWhenEitherGivesUp(runQueueHost({
       ...common,
       functionName: "recordPoisonedCheck",
       queue: deps.storage.checkPoisonQueue,
@@ -146,7 +204,7 @@ export async function drainChecks(
       poisonQueue: deps.storage.checkPoisonDeadLetterQueue,
       handler: checkIdentityPoisonHandler(getRuntime),
       concurrency: 1,
-    }),
+    })),
   ]);
   return { succeeded: checks.succeeded + poison.succeeded, failed: checks.failed + poison.failed, poisoned: checks.poisoned };
 }
@@ -169,21 +227,65 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       ...(options.signIns ? { signIns: options.signIns } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
     });
-    const started = await startAudit(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" });
-    if (!started.started) {
-      throw new Error(`A run is already in progress for tenant ${options.tenantId} (${started.activeRunId}); wait for it or use another storage account`);
-    }
-    const runId = started.run.runId;
-    const done = runFinishedProbe(deps.storage, runId, options.onProgress);
-    const stats = await drainChecks(deps, {
-      workers: options.workers,
-      maxDequeueCount,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds,
-      leaseSeconds: options.leaseSeconds,
-      logHandler: options.logHandler,
-      done,
+    const stop = options.stopSignal;
+    const opened = await openRun(deps, { tenantId: options.tenantId, scope: options.scope, trigger: "cli" }, {
+      resume: options.resume ?? false,
+      scopeGiven: options.scopeGiven ?? false,
+      hint: options.resumeHint ?? { tenantId: options.tenantId },
     });
-    let run = (await getRun(deps.storage, runId)) ?? started.run;
+    options.onRun?.(opened);
+    let run: AuditRun = opened.run;
+    const runId = run.runId;
+    const resumable = options.storage !== undefined;
+    let stats: QueueHostStats = { succeeded: 0, failed: 0, poisoned: 0 };
+    if (opened.kind === "new") {
+      const enumeration = enumerateRun(deps, opened.run);
+      // Enumeration reports no progress itself: the run row says which phase it reached.
+      const poll = options.onProgress
+        ? setInterval(() => void getRun(deps.storage, runId).then((current) => current && options.onProgress?.(current), () => undefined), 1000)
+        : undefined;
+      let enumerated: AuditRun | "stopped";
+      try {
+        enumerated = await untilStopped(enumeration, stop);
+      } finally {
+        clearInterval(poll);
+      }
+      if (enumerated === "stopped") {
+        // Enumeration cannot stop half-way; it goes on until the process ends. Observed so its failure then is no unhandled rejection.
+        enumeration.catch(() => undefined);
+        const settled = resumable ? await settleInterruptedEnumeration(deps, runId) : { run, resumable: false };
+        return { run: settled.run ?? run, deps, stats, close, opened, stopped: true, resumable: settled.resumable };
+      }
+      run = enumerated;
+    }
+    if (run.status === "running") {
+      const finished = runFinishedProbe(deps.storage, runId, options.onProgress);
+      const done = async () => (stop?.aborted ?? false) || (await finished());
+      let draining = true;
+      void watchLostChecks(deps, runId, { stopped: () => !draining || (stop?.aborted ?? false), ...(options.onRequeued ? { onRequeued: options.onRequeued } : {}) });
+      try {
+        stats = await drainChecks(deps, {
+          workers: options.workers,
+          maxDequeueCount,
+          visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? HOST_QUEUE_SETTINGS.visibilityTimeoutSeconds,
+          leaseSeconds: options.leaseSeconds,
+          logHandler: options.logHandler,
+          done,
+          maxStorageOutageMs: options.storageOutageLimitMs,
+        });
+      } catch (error) {
+        // This process drives the run: a run nobody drives must not hold the tenant for the 6 hours a silent run does.
+        const outcome = await abandonRun(deps, run, error, options);
+        throw new Error(`${(error as Error).message}; ${outcome}`, { cause: error });
+      } finally {
+        draining = false;
+      }
+      run = (await getRun(deps.storage, runId)) ?? run;
+      options.onProgress?.(run);
+      if (stop?.aborted && run.status !== "complete" && run.status !== "failed") {
+        return { run, deps, stats, close, opened, stopped: true, resumable };
+      }
+    }
     let report: AuditReport | undefined;
     if (run.status === "complete") {
       report = await publishRunFindings(
@@ -194,9 +296,32 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
       );
       run = (await getRun(deps.storage, runId)) ?? run;
     }
-    return { run, report, deps, stats, close };
+    return { run, report, deps, stats, close, opened, stopped: false, resumable };
   } catch (error) {
     await close();
     throw error;
+  }
+}
+
+/**
+ * Marks a run the scan can no longer drive as failed and releases the tenant's lock. Storage may still be
+ * down (the scan gave up on an outage): the two writes are tried again until they get through, for as long
+ * again as the outage limit (at least a minute); if they never do, the lock lapses after 6 hours without
+ * progress, as for any abandoned run.
+ */
+async function abandonRun(deps: AuditDeps, run: AuditRun, cause: unknown, options: CliAuditOptions): Promise<string> {
+  const reason = `The scan gave up: ${(cause as Error).message}`;
+  const deadline = Date.now() + Math.max(60_000, options.storageOutageLimitMs ?? DEFAULT_STORAGE_OUTAGE_LIMIT_MS);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await failRun(deps.storage, run.runId, reason);
+      await releaseRunLock(deps.storage, run.tenantId, run.runId);
+      return `run ${run.runId} marked failed and the tenant's lock released`;
+    } catch (error) {
+      if (!isTransientStorageError(error) || Date.now() >= deadline) {
+        return `run ${run.runId} could not be marked failed (${(error as Error).message}): tenant ${run.tenantId} stays locked until the run has shown no progress for 6 hours`;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(5000, 500 * 2 ** attempt)));
+    }
   }
 }

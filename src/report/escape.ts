@@ -38,6 +38,18 @@ export function singleLine(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, " ");
 }
 
+/**
+ * Safe on a terminal: `singleLine` (no line breaks, no C0/C1 control characters, so no escape sequence
+ * from a tag can recolour, move the cursor or retitle the window), and the Unicode bidirectional controls
+ * written as `<U+202E>`, so a name cannot show its characters in another order than they are stored.
+ */
+export function terminalSafe(value: unknown): string {
+  return singleLine(String(value ?? "")).replace(
+    /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
+    (character) => `<U+${character.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}>`,
+  );
+}
+
 /** Markup that is already safe: `html` inserts it as is. */
 export class SafeHtml {
   constructor(readonly value: string) {}

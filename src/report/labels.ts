@@ -13,6 +13,18 @@ export const VERDICT_TITLES: Record<Verdict, string> = {
   "in-use": "In use",
 };
 
+/** Column headings where space is short (the subscription table, filters). */
+export const VERDICT_SHORT_TITLES: Record<Verdict, string> = {
+  unused: "Unused",
+  active: "Signed in",
+  federated: "Federated",
+  recent: "Recent",
+  exempt: "Exempt",
+  error: "Not checked",
+  deleted: "Deleted",
+  "in-use": "In use",
+};
+
 export const VERDICT_DESCRIPTIONS: Record<Verdict, string> = {
   unused:
     "No associated resource (neither listAssociatedResources nor Resource Graph), no federated credential, no recent sign-in, older than the grace period and not exempt: candidates for deletion, highest risk first.",

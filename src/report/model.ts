@@ -1,5 +1,5 @@
 /**
- * The report of one run: a stable JSON document (schemaVersion 1, described in docs/report-schema.md) that
+ * The report of one run: a stable JSON document (schemaVersion 2, described in docs/report-schema.md) that
  * every renderer and the alert email read. Built by a pure function, so the same inputs always give the same
  * report, byte for byte once rendered.
  */
@@ -40,6 +40,7 @@ import {
   type VerdictOptions,
 } from "../findings/verdicts.js";
 import { DEFAULT_PORTAL_BASE_URL, deleteCommandFor, normalizePortalBaseUrl, portalUrlFor } from "./links.js";
+import { countByRisk, mergeTrend, type TrendPoint } from "./trend.js";
 
 /** 2: evidence per identity, the `active` verdict, the run's sources and banners (docs/report-schema.md). */
 export const REPORT_SCHEMA_VERSION = 2;
@@ -50,6 +51,11 @@ export interface AuditReport {
   generatedAt: string;
   settings: { gracePeriodDays: number; exemptTag: string; portalBaseUrl: string };
   run: RunSummary;
+  /**
+   * Unused identities by risk over the last completed runs of the same scope (at most `TREND_LENGTH`),
+   * oldest first, this run last. Reports stored before trends existed lack the key: readers use `?? []`.
+   */
+  trend: TrendPoint[];
   /** The action list: highest risk first. */
   unused: IdentityFinding[];
   /** Review lists, highest risk first. */
@@ -199,6 +205,8 @@ export interface BuildReportInput {
   subscriptionNames?: ReadonlyMap<string, string>;
   /** Per identity key: the start of the earliest run that listed it (any run, any scope). */
   firstSeen?: ReadonlyMap<string, string>;
+  /** Trend points of earlier completed runs of the same scope (src/audit/runTrend.ts); this run's is added. */
+  trend?: readonly TrendPoint[];
 }
 
 const SCOPE_ORDER: Record<ScopeLevel, number> = {
@@ -232,13 +240,15 @@ export function buildReport(input: BuildReportInput): AuditReport {
 
   const withVerdict = (verdict: Verdict) => findings.filter((finding) => finding.verdict === verdict).sort(compareByRisk);
   const inUse = findings.filter((finding) => finding.verdict === "in-use").sort(compareByName);
+  const unused = rankUnused(findings);
 
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: options.now.toISOString(),
     settings: { gracePeriodDays: options.gracePeriodDays, exemptTag: options.exemptTag, portalBaseUrl },
     run: summarizeRun(run, findings, subscriptionNames),
-    unused: rankUnused(findings),
+    trend: mergeTrend(input.trend ?? [], { runId: run.runId, startedAt: run.startedAt, unusedByRisk: countByRisk(unused) }),
+    unused,
     active: withVerdict("active"),
     federated: withVerdict("federated"),
     recent: withVerdict("recent"),

@@ -17,7 +17,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
 import type { ContainerClient } from "@azure/storage-blob";
 import { queueNames } from "../queues.js";
-import { containerClient, queueClient, statusCode, tableClient, type StorageAccount } from "../storage/storageAccount.js";
+import { containerClient, queueClient, statusCode, tableClient, type StorageAccount, type StorageClientOptions } from "../storage/storageAccount.js";
 
 export interface AuditStorage {
   audits: TableClient;
@@ -37,9 +37,11 @@ export interface AuditStorage {
   reports: ContainerClient;
 }
 
-export function openAuditStorage(account: StorageAccount, prefix = ""): AuditStorage {
+/** `options.retryMs`: how long each request is retried through a storage outage (storage/storageAccount.ts). */
+export function openAuditStorage(account: StorageAccount, prefix = "", options: StorageClientOptions = {}): AuditStorage {
   const names = queueNames(prefix);
-  const table = (name: string) => tableClient(account, `${prefix}${name}`);
+  const table = (name: string) => tableClient(account, `${prefix}${name}`, options);
+  const queue = (name: string) => queueClient(account, name, options);
   return {
     audits: table("audits"),
     runIndex: table("auditindex"),
@@ -48,13 +50,13 @@ export function openAuditStorage(account: StorageAccount, prefix = ""): AuditSto
     history: table("identityhistory"),
     roleAssignments: table("roleassignments"),
     rateLimits: table("ratelimits"),
-    checkQueue: queueClient(account, names.check),
-    checkPoisonQueue: queueClient(account, names.checkPoison),
-    checkPoisonDeadLetterQueue: queueClient(account, `${names.checkPoison}-poison`),
-    completedQueue: queueClient(account, names.completed),
-    completedPoisonQueue: queueClient(account, names.completedPoison),
-    enumerateQueue: queueClient(account, names.enumerate),
-    reports: containerClient(account, prefix ? `${prefix}-reports` : "uami-audit-reports"),
+    checkQueue: queue(names.check),
+    checkPoisonQueue: queue(names.checkPoison),
+    checkPoisonDeadLetterQueue: queue(`${names.checkPoison}-poison`),
+    completedQueue: queue(names.completed),
+    completedPoisonQueue: queue(names.completedPoison),
+    enumerateQueue: queue(names.enumerate),
+    reports: containerClient(account, prefix ? `${prefix}-reports` : "uami-audit-reports", options),
   };
 }
 

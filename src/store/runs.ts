@@ -37,14 +37,15 @@ export const identityRowKey = (id: string): string => `${IDENTITY_ROW_PREFIX}${i
 export async function getRun(
   storage: AuditStorage,
   runId: string,
-): Promise<(AuditRun & { etag: string; updatedAt?: string }) | undefined> {
+): Promise<(AuditRun & { etag: string; updatedAt?: string; writeId?: string }) | undefined> {
   try {
     const e = await storage.audits.getEntity<Record<string, unknown>>(runId, RUN_ROW);
     const updatedAt = typeof e.timestamp === "string" ? e.timestamp : undefined;
     const run = entityToRun(e);
     const scopeRows = typeof e.scopeRows === "number" ? e.scopeRows : 0;
     if (scopeRows > 0) run.scope = await readScopeRows(storage.audits, runId, scopeRows);
-    return { ...run, etag: e.etag, ...(updatedAt ? { updatedAt } : {}) };
+    const writeId = typeof e.writeId === "string" ? e.writeId : undefined;
+    return { ...run, etag: e.etag, ...(updatedAt ? { updatedAt } : {}), ...(writeId ? { writeId } : {}) };
   } catch (error) {
     if (statusCode(error) === 404) return undefined;
     throw new Error(`Reading run ${runId} failed: ${(error as Error).message}`, { cause: error });
@@ -90,6 +91,8 @@ async function readLock(locks: TableClient, tenantId: string) {
 async function takeRunLock(storage: AuditStorage, run: AuditRun, now: Date): Promise<string | undefined> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const lock = await readLock(storage.locks, run.tenantId);
+    // Our own insert, whose answer was lost and which the storage SDK sent again (409): the lock is ours.
+    if (lock?.runId === run.runId) return undefined;
     try {
       if (!lock) {
         await storage.locks.createEntity({ partitionKey: run.tenantId, rowKey: LOCK_ROW, runId: run.runId });
@@ -181,19 +184,29 @@ export async function releaseRunLock(storage: AuditStorage, tenantId: string, ru
 
 type RunPatch = (run: AuditRun) => Partial<AuditRun> | undefined;
 
-/** Read-modify-write of the run row under its ETag, retried on conflict. Returns the run as written. */
+/**
+ * Read-modify-write of the run row under its ETag, retried on conflict. Returns the run as written.
+ *
+ * Each write carries a fresh `writeId`. A write that reached storage but whose answer was lost (a
+ * connection reset mid-request) is sent again by the storage SDK and refused with 412, as a lost race
+ * would be; the next read shows our `writeId`, so the patch is not applied twice (counters stay exact).
+ */
 export async function updateRun(storage: AuditStorage, runId: string, patch: RunPatch): Promise<AuditRun> {
+  let refusedWrite: { writeId: string; run: AuditRun } | undefined;
   for (let attempt = 0; attempt < 50; attempt++) {
     const run = await getRun(storage, runId);
     if (!run) throw new Error(`Run ${runId} does not exist`);
+    if (refusedWrite && run.writeId === refusedWrite.writeId) return refusedWrite.run;
     const changes = patch(run);
     if (!changes) return run;
     const next: AuditRun = { ...run, ...changes };
+    const writeId = randomUUID();
     try {
-      await storage.audits.updateEntity(runRow(next), "Replace", { etag: run.etag });
+      await storage.audits.updateEntity({ ...runRow(next), writeId }, "Replace", { etag: run.etag });
       return next;
     } catch (error) {
       if (!isPreconditionFailed(error)) throw error;
+      refusedWrite = { writeId, run: next };
       await jitter(attempt);
     }
   }
@@ -245,6 +258,7 @@ export async function recordIdentityResult(
 ): Promise<RecordOutcome> {
   if (result.status === "pending") throw new Error("recordIdentityResult needs a final status");
   const rowKey = identityRowKey(result.id);
+  let refused = false;
   for (let attempt = 0; attempt < 50; attempt++) {
     const [current, run] = await Promise.all([
       storage.audits.getEntity<Record<string, unknown>>(result.runId, rowKey).catch((error: unknown) => {
@@ -255,7 +269,13 @@ export async function recordIdentityResult(
     ]);
     if (!run) throw new Error(`Run ${result.runId} does not exist (identity ${result.id})`);
     if (!current) throw new Error(`Identity ${result.id} is not part of run ${result.runId}`);
-    if (current.status !== "pending") return { recorded: false };
+    if (current.status !== "pending") {
+      // Our batch reached storage but its answer was lost, and the SDK's resend was refused (412): the row
+      // holds our result (same status, same start of check), so it was recorded, once, by us.
+      const ours = refused && result.checkedAt !== undefined && current.status === result.status && current.checkedAt === result.checkedAt;
+      if (!ours) return { recorded: false };
+      return { recorded: true, run, completedNow: run.status === "complete" && run.finishedAt === now.toISOString() };
+    }
     const counted: AuditRun = {
       ...run,
       checked: run.checked + (result.status === "checked" ? 1 : 0),
@@ -275,6 +295,7 @@ export async function recordIdentityResult(
       return { recorded: true, run: next, completedNow: run.status !== "complete" && next.status === "complete" };
     } catch (error) {
       if (!isPreconditionFailed(error)) throw new Error(`Recording ${result.id} on run ${result.runId} failed: ${(error as Error).message}`, { cause: error });
+      refused = true;
       await jitter(attempt);
     }
   }

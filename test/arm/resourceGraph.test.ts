@@ -338,9 +338,26 @@ describe("listRoleAssignments", () => {
       ["p3", "99999999-0000-0000-0000-000000000000", false],
     ]);
     expect(assignments[0]?.scope).toBe("/subscriptions/s1");
-    expect(server.requests.map((r) => sent(r).options?.authorizationScopeFilter)).toEqual(["AtScopeAboveAndBelow", "AtScopeAboveAndBelow"]);
-    expect(sent(server.requests[0]).query).toContain("microsoft.authorization/roledefinitions");
-    expect(sent(server.requests[1]).query).toContain("microsoft.authorization/roleassignments");
+    // Definitions at tenant scope (no subscriptions, no management groups, no filter relative to them);
+    // assignments over the run's scope, with those above it (management groups, root).
+    const [definitionsRequest, assignmentsRequest] = server.requests.map(sent);
+    expect(definitionsRequest?.query).toContain("microsoft.authorization/roledefinitions");
+    expect(definitionsRequest).not.toHaveProperty("subscriptions");
+    expect(definitionsRequest).not.toHaveProperty("managementGroups");
+    expect(definitionsRequest?.options?.authorizationScopeFilter).toBeUndefined();
+    expect(assignmentsRequest?.query).toContain("microsoft.authorization/roleassignments");
+    expect(assignmentsRequest?.subscriptions).toEqual(SUBSCRIPTION.subscriptions);
+    expect(assignmentsRequest?.options?.authorizationScopeFilter).toBe("AtScopeAboveAndBelow");
+  });
+
+  it("reads definitions at tenant scope for a management-group run too, and lets the caller choose the assignments' filter", async () => {
+    server.setHandler((req) => (sent(req).query.includes("roledefinitions") ? page(definitions) : page([assignment(1, builtIn)])));
+    await listRoleAssignments(connect(), { subscriptions: [], managementGroups: ["contoso-platform"] }, { authorizationScopeFilter: "AtScopeExact" });
+    const [definitionsRequest, assignmentsRequest] = server.requests.map(sent);
+    expect(definitionsRequest).not.toHaveProperty("managementGroups");
+    expect(definitionsRequest?.options?.authorizationScopeFilter).toBeUndefined();
+    expect(assignmentsRequest?.managementGroups).toEqual(["contoso-platform"]);
+    expect(assignmentsRequest?.options?.authorizationScopeFilter).toBe("AtScopeExact");
   });
 
   it("accepts permissions as JSON text (table results)", async () => {

@@ -31,7 +31,8 @@ describe("checkIdentity and 429s", () => {
   afterAll(() => sim?.close());
 
   async function startedRun(tenantIndex: number, associationsToStore?: number) {
-    const { deps, tenant } = await depsFor(sim, { rate: 10, tenant: tenantIndex, associationsToStore });
+    // Exhaustive: the identities these tests check must reach listAssociatedResources.
+    const { deps, tenant } = await depsFor(sim, { rate: 10, tenant: tenantIndex, associationsToStore, mode: "exhaustive" });
     const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "cli" });
     if (!started.started) throw new Error("run not started");
     // Empty the queue: these tests deliver messages themselves.
@@ -81,8 +82,8 @@ describe("checkIdentity and 429s", () => {
     expect(requests[3]!.path).toBe(requests[2]!.path);
     expect(requests.filter((e) => !e.path.includes("skiptoken"))).toHaveLength(1);
     expect(requests[3]!.at - requests[2]!.at).toBeGreaterThanOrEqual(1000);
-    // GET + credentials + every page + the refused one, and the run's api-version probe at enumeration.
-    expect(await getRun(deps.storage, run.runId)).toMatchObject({ throttled: 1, checked: 1, requests: 2 + pages + 1 + 1 });
+    // GET + credentials + every page + the refused one (no api-version probe: the default version answered).
+    expect(await getRun(deps.storage, run.runId)).toMatchObject({ throttled: 1, checked: 1, requests: 2 + pages + 1, apiRequests: pages + 1 });
     expect(await deps.storage.checkQueue.peekMessages()).toMatchObject({ peekedMessageItems: [] });
   }, 30_000);
 });
