@@ -61,8 +61,8 @@ export function identityRow(tenant: TenantModel, identity: IdentityRecord): Tabl
 
 /**
  * The `identity` column of every resource using one identity, built once per query run and shared by those
- * rows (the engine never modifies input values): building a bag keyed by a long id, a million times, was most
- * of the reference sweep's run time.
+ * rows (the engine never modifies input values): the reference sweep reads it on a million rows, and a bag
+ * keyed by a long id is costly to build each time.
  */
 class OwnerIdentityBag {
   private value: Record<string, unknown> | undefined;

@@ -32,6 +32,14 @@ param httpAlwaysReady int = 0
 ])
 param instanceMemoryMB int = 2048
 
+// Flex Consumption's always-ready setting names the per-function scale group: `http` is every HTTP function.
+var httpAlwaysReadyInstances = [
+  {
+    name: 'http'
+    instanceCount: httpAlwaysReady
+  }
+]
+
 resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' existing = {
   name: storageAccountName
 }
@@ -85,14 +93,7 @@ resource api 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
-        alwaysReady: httpAlwaysReady > 0
-          ? [
-              {
-                name: 'http'
-                instanceCount: httpAlwaysReady
-              }
-            ]
-          : []
+        alwaysReady: httpAlwaysReady > 0 ? httpAlwaysReadyInstances : []
       }
       runtime: {
         name: 'node'

@@ -252,6 +252,14 @@ async function listAssociations(
   }
 }
 
+/** Ends a probe whose question another worker of the run answered meanwhile (the run row says so). */
+class ProbeDecidedElsewhere extends Error {
+  constructor() {
+    super("the run's listAssociatedResources api-version was decided by another worker");
+    this.name = "ProbeDecidedElsewhere";
+  }
+}
+
 /**
  * The run's probe, done by the first check that finds the api-version gone: another worker may have decided
  * already (the run row says so); otherwise the remaining preview versions are tried, each request in its

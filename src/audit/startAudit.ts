@@ -70,19 +70,28 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   const evidence = await gatherRunEvidence(deps, run, inventory);
   const mode = modeFor(deps.settings.mode, evidence.sources);
   await updateRun(storage, run.runId, () => ({ sources: evidence.sources, ...mode, phase: "checks" }));
-  if (mode.mode === "fast") {
-    const decided = await recordReferenced(deps, run);
-    log.info(`Run ${run.runId}: ${decided} identities in use by Resource Graph's references, without a throttled request`, { runId: run.runId });
-  }
-
+  // The candidates first: their checks wait for the tenant's 1-per-second slots, the long pole of a run,
+  // so they start while the identities Resource Graph decided are being recorded.
+  const fast = mode.mode === "fast";
   const send = (item: IdentityResult) =>
     storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }));
+  let candidates = 0;
   try {
     const concurrency = deps.settings.enqueueConcurrency;
-    const sends = pMapIterable(pendingIdentities(deps, run.runId), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
-    for await (const _ of sends);
+    const wanted = (identity: IdentityResult) => !fast || (identity.referenceCount ?? 0) <= 0;
+    const sends = pMapIterable(filtered(pendingIdentities(deps, run.runId), wanted), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
+    for await (const _ of sends) candidates++;
   } catch (error) {
     throw await failEnumeration(deps, run, `Enqueueing the checks failed: ${(error as Error).message}`, error);
+  }
+  log.info(`Run ${run.runId} enqueued ${candidates} checks (${mode.mode} mode)`, { runId: run.runId, candidates });
+  if (fast) {
+    try {
+      const decided = await recordReferenced(deps, run);
+      log.info(`Run ${run.runId}: ${decided} identities in use by Resource Graph's references, without a throttled request`, { runId: run.runId });
+    } catch (error) {
+      throw await failEnumeration(deps, run, `Recording the identities Resource Graph showed in use failed: ${(error as Error).message}`, error);
+    }
   }
   const updated = await finishEnumeration(storage, run.runId, expected, deps.now());
   log.info(`Run ${run.runId} enumerated ${expected} identities`, { runId: run.runId, expected });
@@ -156,6 +165,10 @@ function associationsFromReferences(identity: IdentityResult): AssociatedResourc
       source: "resourceGraph",
     };
   });
+}
+
+async function* filtered<T>(source: AsyncIterable<T>, keep: (item: T) => boolean): AsyncGenerator<T> {
+  for await (const item of source) if (keep(item)) yield item;
 }
 
 async function* pendingIdentities(deps: AuditDeps, runId: string): AsyncGenerator<IdentityResult> {

@@ -60,7 +60,15 @@ describe("checkIdentity and 429s", () => {
     const back = (await deps.storage.checkQueue.receiveMessages({ numberOfMessages: 32 })).receivedMessageItems;
     expect(back).toHaveLength(1);
     expect(back[0]!.dequeueCount).toBe(1);
-    expect(parseQueueMessage(back[0]!.messageText)).toEqual({ kind: "check", runId: run.runId, tenantId: tenant.tenantId, identityId: identity.id, throttled: 1 });
+    // It carries what this delivery read (the identity GET, its credentials), so the next one does not read them again.
+    expect(parseQueueMessage(back[0]!.messageText)).toEqual({
+      kind: "check",
+      runId: run.runId,
+      tenantId: tenant.tenantId,
+      identityId: identity.id,
+      throttled: 1,
+      read: { at: expect.any(String), details: expect.objectContaining({ id: identity.id, clientId: identity.clientId }), federatedCredentialCount: identity.federatedCredentialCount },
+    });
   }, 30_000);
 
   it("a 429 half-way through the pages waits out Retry-After in place and resumes at the same page", async () => {

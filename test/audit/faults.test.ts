@@ -11,7 +11,9 @@ const RATE = 40;
 describe("nothing is lost when things fail", () => {
   let sim: RunningSimulator;
   beforeAll(async () => {
-    // One tenant per test: mutations and faults of one test never touch another's ground truth.
+    // One tenant per test: mutations and faults of one test never touch another's ground truth. Every run is
+    // exhaustive: each identity goes through the checks these faults hit (fast mode would record the ones
+    // Resource Graph shows referenced without a check, and their rows have no API count to compare).
     // Twice the limiter's rate: the 429s these tests count are the injected ones, not timing noise.
     sim = await startSimulator({ identities: 40, seed: 77, rate: 2 * RATE, tenants: 6 });
   });
@@ -28,7 +30,7 @@ describe("nothing is lost when things fail", () => {
   }
 
   it("a 429 burst and 5% of 500/503 answers still end in a complete, correct run", async () => {
-    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 0 });
+    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 0, mode: "exhaustive" });
     const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("not started");
     sim.setFaults({ errorRate: 0.05 });
@@ -46,7 +48,7 @@ describe("nothing is lost when things fail", () => {
   }, 120_000);
 
   it("an identity deleted after enumeration ends as `deleted`, not unused", async () => {
-    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 1 });
+    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 1, mode: "exhaustive" });
     const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("not started");
     const victims = sim.truth.tenants[1]!.identities.slice(0, 2).map((i) => i.id);
@@ -60,7 +62,7 @@ describe("nothing is lost when things fail", () => {
   }, 90_000);
 
   it("duplicated messages write no duplicate rows and count each identity once", async () => {
-    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 2 });
+    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 2, mode: "exhaustive" });
     const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("not started");
     for (const identity of sim.truth.tenants[2]!.identities.slice(0, 10)) {
@@ -77,7 +79,7 @@ describe("nothing is lost when things fail", () => {
   }, 90_000);
 
   it("an identity that always fails ends as `error` on its last attempt, with the reason", async () => {
-    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 3, maxDequeueCount: 3 });
+    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 3, maxDequeueCount: 3, mode: "exhaustive" });
     const failing = sim.truth.tenants[3]!.identities[0]!.id;
     sim.failIdentity(failing, 500);
     try {
@@ -95,7 +97,7 @@ describe("nothing is lost when things fail", () => {
   }, 90_000);
 
   it("a check the host poisons (the handler kept failing) is recorded as `error` by the poison-queue function", async () => {
-    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 5 });
+    const { deps, tenant } = await depsFor(sim, { rate: RATE, tenant: 5, mode: "exhaustive" });
     const poisoned = sim.truth.tenants[5]!.identities[0]!.id;
     sim.failIdentity(poisoned, 503);
     try {
@@ -115,7 +117,7 @@ describe("nothing is lost when things fail", () => {
   }, 90_000);
 
   it("a worker process killed mid-run (SIGKILL) loses nothing", async () => {
-    const { deps, prefix, tenant } = await depsFor(sim, { rate: 10, tenant: 4 });
+    const { deps, prefix, tenant } = await depsFor(sim, { rate: 10, tenant: 4, mode: "exhaustive" });
     const started = await startAudit(deps, { tenantId: tenant.tenantId, scope: WHOLE_TENANT, trigger: "timer" });
     if (!started.started) throw new Error("not started");
     const args = { prefix, runId: started.run.runId, rate: 10, safetyMs: 0, tenant: 4, leaseSeconds: 4, workers: 3 };

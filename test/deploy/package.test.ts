@@ -56,24 +56,33 @@ async function zipEntries(zipPath: string): Promise<string[]> {
   return names;
 }
 
+/** Unzips with yauzl: entries are inflated one after another, written up to 64 at a time (12,000 files). */
 async function unzip(zipPath: string, into: string): Promise<void> {
   const zip = await new Promise<yauzl.ZipFile>((resolve, reject) => yauzl.open(zipPath, { lazyEntries: true }, (e, z) => (e ? reject(e) : resolve(z))));
+  const folders = new Map<string, Promise<unknown>>();
+  const folder = (path: string) => {
+    let made = folders.get(path);
+    if (!made) folders.set(path, (made = mkdir(path, { recursive: true })));
+    return made;
+  };
+  const writing = new Set<Promise<void>>();
   await new Promise<void>((resolve, reject) => {
     zip.on("entry", (entry: yauzl.Entry) => {
-      const target = join(into, entry.fileName);
-      if (entry.fileName.endsWith("/")) {
-        void mkdir(target, { recursive: true }).then(() => zip.readEntry(), reject);
-        return;
-      }
+      if (entry.fileName.endsWith("/")) return zip.readEntry();
       zip.openReadStream(entry, (error, stream) => {
         if (error) return reject(error);
         const chunks: Buffer[] = [];
         stream.on("data", (c: Buffer) => chunks.push(c));
         stream.once("error", reject);
         stream.once("end", () => {
-          void mkdir(dirname(target), { recursive: true })
+          const target = join(into, entry.fileName);
+          const write: Promise<void> = folder(dirname(target))
             .then(() => writeFile(target, Buffer.concat(chunks)))
-            .then(() => zip.readEntry(), reject);
+            .finally(() => writing.delete(write));
+          write.catch(reject);
+          writing.add(write);
+          if (writing.size < 64) zip.readEntry();
+          else void Promise.race(writing).then(() => zip.readEntry(), reject);
         });
       });
     });
@@ -81,6 +90,7 @@ async function unzip(zipPath: string, into: string): Promise<void> {
     zip.once("error", reject);
     zip.readEntry();
   });
+  await Promise.all(writing);
 }
 
 /** `node_modules/a/node_modules/@s/b/x.js` -> ["node_modules/a", "node_modules/a/node_modules/@s/b"]. */
