@@ -4,45 +4,12 @@
  * table reference documents it (https://learn.microsoft.com/azure/azure-monitor/reference/tables/aadmanagedidentitysigninlogs;
  * MicrosoftDocs/azure-reference-other, azure-monitor-ref/tables/includes/aadmanagedidentitysigninlogs-include.md).
  */
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { Kusto, type KustoCode } from "../helpers/kusto.js";
 import { LOG_ANALYTICS_TABLE_SCHEMAS } from "../../simulator/kql/index.js";
 import { SIGN_IN_TABLE, signInActivityQuery } from "../../src/activity/signInActivity.js";
 
-interface KustoDiagnostic {
-  Severity: string;
-  Message: string;
-  Start: number;
-  Code: string;
-}
-interface KustoList<T> {
-  Count: number;
-  getItem(index: number): T;
-}
-interface KustoCode {
-  GetDiagnostics(): KustoList<KustoDiagnostic>;
-}
-interface KustoGlobal {
-  Language: {
-    KustoCode: { Parse(text: string): KustoCode; ParseAndAnalyze(text: string, globals: unknown): KustoCode };
-    GlobalState: { Default: { WithDatabase(db: unknown): unknown } };
-    Symbols: {
-      TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };
-      DatabaseSymbol: { ctor: new (name: string, members: unknown[]) => unknown };
-    };
-  };
-}
 
-function loadKusto(): KustoGlobal {
-  const require = createRequire(import.meta.url);
-  require("@kusto/language-service-next/bridge.js");
-  require("@kusto/language-service-next/Kusto.Language.Bridge.js");
-  const kusto = (globalThis as { Kusto?: KustoGlobal }).Kusto;
-  if (!kusto) throw new Error("@kusto/language-service-next did not define the global Kusto");
-  return kusto;
-}
-
-const Kusto = loadKusto();
 
 /** The documented columns, in the reference's order, with its types. */
 const DOCUMENTED_COLUMNS: readonly (readonly [string, string])[] = [

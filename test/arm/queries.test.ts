@@ -5,8 +5,8 @@
  * Two levels: syntax (KustoCode.Parse) and, against the Resource Graph table schema, semantics
  * (KustoCode.ParseAndAnalyze: unknown tables, columns and functions are errors).
  */
-import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
+import { Kusto, type KustoCode } from "../helpers/kusto.js";
 import {
   allQueries,
   identityBagReferencesQuery,
@@ -19,42 +19,7 @@ import {
   subscriptionNamesQuery,
 } from "../../src/arm/index.js";
 
-/** The little of Kusto.Language's surface this test uses. */
-interface KustoDiagnostic {
-  Severity: string;
-  Message: string;
-  Start: number;
-  Code: string;
-}
-interface KustoList<T> {
-  Count: number;
-  getItem(index: number): T;
-}
-interface KustoCode {
-  GetDiagnostics(): KustoList<KustoDiagnostic>;
-}
-interface KustoGlobal {
-  Language: {
-    KustoCode: { Parse(text: string): KustoCode; ParseAndAnalyze(text: string, globals: unknown): KustoCode };
-    GlobalState: { Default: { WithDatabase(db: unknown): unknown } };
-    Symbols: {
-      TableSymbol: { $ctor7: new (name: string, schema: string, description: string | null) => unknown };
-      DatabaseSymbol: { ctor: new (name: string, members: unknown[]) => unknown };
-    };
-  };
-}
 
-function loadKusto(): KustoGlobal {
-  const require = createRequire(import.meta.url);
-  // bridge.js defines the global `Bridge` runtime; the language bundle registers `Kusto` on it.
-  require("@kusto/language-service-next/bridge.js");
-  require("@kusto/language-service-next/Kusto.Language.Bridge.js");
-  const kusto = (globalThis as { Kusto?: KustoGlobal }).Kusto;
-  if (!kusto) throw new Error("@kusto/language-service-next did not define the global Kusto");
-  return kusto;
-}
-
-const Kusto = loadKusto();
 
 /**
  * Resource Graph's `resources`, `authorizationresources`, `resourcecontainers` and `policyresources` columns
