@@ -14,6 +14,8 @@ import { rowBuilder } from "./shape.js";
 import { compareScalars, isBag } from "./values.js";
 
 type Stage = (rows: Iterable<Row>) => Row[];
+/** A row-by-row operator (where, extend, project, project-away, mv-expand): passes on zero or more rows per row. */
+type RowStep = (row: Row, emit: (row: Row) => void) => void;
 
 export interface CompiledPipeline {
   /** The table name as the catalog keys it (lower-case for Resource Graph). */
@@ -55,14 +57,30 @@ export function compilePipeline(query: Query, text: string, catalog: TableCatalo
   }
   let state: State = { columns: schema, exact: false };
   const stages: Stage[] = [];
+  // Consecutive row-by-row operators run as one pass per source row: a million-row scan whose first `where`
+  // keeps most rows no longer builds an array between every two operators (the garbage collector's work was
+  // most of such a query's time). Sort, take, summarize and count still see the whole input.
+  let pending: RowStep[] = [];
+  const flush = (): void => {
+    if (pending.length > 0) stages.push(fusedStage(pending));
+    pending = [];
+  };
   let usesLimit = false;
   for (const [index, operator] of query.operators.entries()) {
     const compiled = compileOperator(operator, state, text, query.operators.slice(index + 1));
-    stages.push(compiled.stage);
+    if (compiled.step) pending.push(compiled.step);
+    else {
+      flush();
+      stages.push(compiled.stage);
+    }
     state = compiled.state;
     if (operator.kind === "take") usesLimit = true;
   }
-  if (!state.exact) stages.push(mapStage(rowCopier(state.columns)));
+  if (!state.exact) {
+    const copy = rowCopier(state.columns);
+    pending.push((row, emit) => emit(copy(row)));
+  }
+  flush();
   const columns = state.columns;
   return {
     table,
@@ -78,7 +96,31 @@ export function compilePipeline(query: Query, text: string, catalog: TableCatalo
 
 interface CompiledOperator {
   readonly stage: Stage;
+  /** Present for row-by-row operators, which the pipeline fuses. */
+  readonly step?: RowStep;
   readonly state: State;
+}
+
+/** Runs row-by-row operators as one pass: each source row goes through all of them before the next. */
+function fusedStage(steps: readonly RowStep[]): Stage {
+  return (rows) => {
+    const out: Row[] = [];
+    let sink: (row: Row) => void = (row) => {
+      out.push(row);
+    };
+    for (let i = steps.length - 1; i >= 0; i--) {
+      const step = steps[i] as RowStep;
+      const next = sink;
+      sink = (row) => step(row, next);
+    }
+    for (const row of rows) sink(row);
+    return out;
+  };
+}
+
+/** A one-row-in, one-row-out operator, as a stage and as a fusable step. */
+function mapOperator(transform: (row: Row) => Row, state: State): CompiledOperator {
+  return { stage: mapStage(transform), step: (row, emit) => emit(transform(row)), state };
 }
 
 function compileOperator(operator: Operator, state: State, text: string, later: readonly Operator[]): CompiledOperator {
@@ -159,6 +201,9 @@ function compileWhere(predicate: Expr, state: State, text: string): CompiledOper
       for (const row of rows) if (test(row) === true) out.push(row);
       return out;
     },
+    step: (row, emit) => {
+      if (test(row) === true) emit(row);
+    },
     state,
   };
 }
@@ -180,15 +225,13 @@ function compileProject(items: readonly NamedExpr[], state: State, text: string)
     columns.push({ name, type: compiled.type });
     evaluators.push(compiled.evaluate);
   }
-  return {
-    stage: mapStage(
-      rowBuilder(
-        columns.map((c) => c.name),
-        evaluators,
-      ),
+  return mapOperator(
+    rowBuilder(
+      columns.map((c) => c.name),
+      evaluators,
     ),
-    state: { columns, exact: true },
-  };
+    { columns, exact: true },
+  );
 }
 
 function compileProjectAway(
@@ -204,7 +247,7 @@ function compileProjectAway(
     removed.add(name);
   }
   const columns = state.columns.filter((c) => !removed.has(c.name));
-  return { stage: mapStage(rowCopier(columns)), state: { columns, exact: true } };
+  return mapOperator(rowCopier(columns), { columns, exact: true });
 }
 
 /**
@@ -234,18 +277,18 @@ function compileExtend(items: readonly NamedExpr[], state: State, text: string, 
     for (const item of items) columnsOf(item.expr, keep);
     copy = rowCopier(state.columns.filter((c) => keep.has(c.name)));
   } else copy = rowCopier(state.columns);
-  return {
-    stage: mapStage((row) => {
+  return mapOperator(
+    (row) => {
       const out = copy(row);
       for (const step of steps) {
         const value = step.evaluate(out);
         out[step.name] = value === undefined ? null : value;
       }
       return out;
-    }),
+    },
     // Pruned rows lack the columns nobody reads any more: not "exact", so a later copy reads them as null.
-    state: { columns, exact: !prune },
-  };
+    { columns, exact: !prune },
+  );
 }
 
 function requireGroupableType(type: ScalarType, what: string, pos: number, text: string): void {
@@ -469,33 +512,39 @@ function compileMvExpand(
   const evaluate = compiled.evaluate;
   const castValue = cast.cast;
   const max = limit ?? Number.POSITIVE_INFINITY;
-  const emit = (out: Row[], row: Row, value: unknown): void => {
-    current = castValue(value);
-    out.push(build(row));
+  const expand: RowStep = (row, emit) => {
+    const value = evaluate(row);
+    if (Array.isArray(value)) {
+      // An empty array expands to no rows at all.
+      const n = Math.min(value.length, max);
+      for (let i = 0; i < n; i++) {
+        current = castValue(value[i] ?? null);
+        emit(build(row));
+      }
+    } else if (isBag(value)) {
+      const keys = Object.keys(value);
+      const n = Math.min(keys.length, max);
+      for (let i = 0; i < n; i++) {
+        const key = keys[i] as string;
+        current = castValue(bagExpansion === "bag" ? { [key]: value[key] } : [key, value[key]]);
+        emit(build(row));
+      }
+    } else {
+      // Null and scalars are not collections: Kusto keeps the row as it is.
+      current = castValue(value ?? null);
+      emit(build(row));
+    }
   };
   return {
     stage: (rows) => {
       const out: Row[] = [];
-      for (const row of rows) {
-        const value = evaluate(row);
-        if (Array.isArray(value)) {
-          // An empty array expands to no rows at all.
-          const n = Math.min(value.length, max);
-          for (let i = 0; i < n; i++) emit(out, row, value[i] ?? null);
-        } else if (isBag(value)) {
-          const keys = Object.keys(value);
-          const n = Math.min(keys.length, max);
-          for (let i = 0; i < n; i++) {
-            const key = keys[i] as string;
-            emit(out, row, bagExpansion === "bag" ? { [key]: value[key] } : [key, value[key]]);
-          }
-        } else {
-          // Null and scalars are not collections: Kusto keeps the row as it is.
-          emit(out, row, value ?? null);
-        }
-      }
+      const push = (row: Row): void => {
+        out.push(row);
+      };
+      for (const row of rows) expand(row, push);
       return out;
     },
+    step: expand,
     // Rows hold only the columns read later; when all may be read (`needed` undefined), all are there.
     state: { columns, exact: needed === undefined },
   };

@@ -1,7 +1,9 @@
 /**
  * `uami-audit scan`: one whole audit on one machine, through the same handlers the function app runs.
- * Starts an in-memory Azurite unless a storage account is given, starts the run, then drains the check
- * queue (and its poison queue) like the Functions host until the run is accounted for.
+ * Starts an in-memory Azurite unless a storage account is given, starts the run (or, with `resume`, picks up
+ * the one a stopped scan left: resume.ts), then drains the check queue (and its poison queue) like the
+ * Functions host until the run is accounted for, sending lost check messages again (lostChecks.ts). A stop
+ * signal (Ctrl-C) ends the drain cleanly: the checks in flight record their result first.
  */
 import type { LogHandler } from "@azure/functions";
 import type { AuditScope } from "../arm/types.js";

@@ -224,7 +224,7 @@ function result(finding: IdentityFinding, rule: RuleDefinition, kind: "fail" | "
       location: finding.location,
       principalId: finding.principalId,
       clientId: finding.clientId,
-      tags: finding.tags,
+      azureTags: finding.tags,
       roleAssignments: finding.roleAssignments,
       portalUrl: finding.portalUrl,
       deleteCommand: finding.deleteCommand,

@@ -7,6 +7,8 @@ import { countByRisk, unusedTotal } from "./trend.js";
 
 /** How many unused identities the text report lists; the other formats list them all. */
 export const TEXT_TOP_FINDINGS = 10;
+/** How many of the latest runs the trend line lists. */
+const TEXT_TREND_RUNS = 6;
 
 /**
  * The report for a terminal: the run, the counts, the trend and the highest-risk unused identities, in
@@ -38,7 +40,11 @@ export function renderText(report: AuditReport): string {
   );
   const trend = report.trend ?? [];
   if (trend.length > 1) {
-    lines.push(`Unused over the last ${trend.length} runs: ${trend.map((point) => `${formatDay(point.startedAt)} ${unusedTotal(point)}`).join(", ")}`);
+    // The last few runs in full; the first one too when the trend is longer, for the overall change.
+    const recent = trend.slice(-TEXT_TREND_RUNS).map((point) => `${unusedTotal(point)} (${formatDay(point.startedAt)})`);
+    const first = trend[0]!;
+    const from = trend.length > TEXT_TREND_RUNS ? `${unusedTotal(first)} (${formatDay(first.startedAt)}) ... ` : "";
+    lines.push(`Unused over the last ${trend.length} runs: ${from}${recent.join(", ")}`);
   }
   lines.push("");
 

@@ -17,7 +17,7 @@ describe("uami-audit commands", () => {
     const result = await runCli([...command, "--help"], { env: cleanEnv() });
     expect(result.code, result.stderr).toBe(0);
     const help = result.stdout.join("\n");
-    expect(help).toMatch(/Examples:\n {2}\$ uami-audit /);
+    expect(help).toMatch(/\nExamples:\n {2}\$ .*uami-audit /);
     if (command.length === 0) {
       expect(help).toMatch(/Exit codes: 0 ok, 1 failed, 2 bad usage, 3 unused identities found/);
       for (const name of ["scan", "worker", "report", "demo", "simulate"]) expect(help).toContain(`  ${name}`);

@@ -82,7 +82,10 @@ describe("scan output for pipelines", () => {
     try {
       const result = await scan(2, ["--mode", "exhaustive"]);
       expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr).toMatch(/2 identities could not be checked: getIdentity failed for <identity>: 403 AuthorizationFailed: .*the caller needs Microsoft\.ManagedIdentity\/userAssignedIdentities\/read/);
+      // The first request of a check to fail names its permission: listAssociatedResources/action (or the identity's read).
+      expect(result.stderr).toMatch(
+        /\n2 identities could not be checked: (listAssociatedResources|getIdentity) failed for <identity>: 403 AuthorizationFailed: .*; the caller needs Microsoft\.ManagedIdentity\/userAssignedIdentities\/(listAssociatedResources\/action, which Reader, Managed Identity Operator and Managed Identity Contributor do not grant|read)/,
+      );
       expect(result.stderr).not.toContain(tenant.token);
     } finally {
       for (const victim of victims) sim.failIdentity(victim.id, 200);

@@ -93,9 +93,15 @@ describe("scan: Ctrl-C, --resume, worker and report after a stop", () => {
     const storage = openAuditStorage(testStorageAccount(), prefix);
     await storage.checkQueue.clearMessages();
 
+    const stoppedAt = Date.now();
     const resumed = await runCli([...args, "--resume"], { env });
     expect(resumed.code, resumed.stderr).toBe(0);
     const lines = jsonLines(resumed);
+    const dups = [...checksPerIdentity(tenantId).entries()].filter(([, n]) => n !== 1).map(([id]) => id);
+    if (dups.length > 0) {
+      console.log("DEBUG stoppedAt", stoppedAt, "resumed lines", JSON.stringify(lines.filter((l) => l.type !== "progress")));
+      for (const e of sim.requestLog()) if (e.tenantId === tenantId && dups.includes((e.identityId ?? "").toLowerCase())) console.log("DEBUG", e.at, e.operation, e.status, e.path);
+    }
     expect(lines.find((line) => line.type === "warning")?.message).toMatch(/had no check message left.*sent again/);
     expect(lines.at(-1)).toMatchObject({ type: "result", status: "complete", accounted: 24 });
     const counts = checksPerIdentity(tenantId);

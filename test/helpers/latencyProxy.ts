@@ -6,7 +6,8 @@
  * It also stages outages (`cut`): `reset` tears down every open connection with a TCP RST and resets each
  * new one as soon as it is accepted (clients see `socket hang up` / `ECONNRESET`, as when a storage front
  * end goes away); `blackhole` keeps connections open but drops every byte both ways (a partition that sends
- * no RST: only a client timeout notices). `restore` ends the outage; connections opened after it work.
+ * no RST). `restore` ends the outage and resets the connections that lived through it (bytes were lost, as a
+ * server that timed them out would); connections opened after it work.
  */
 import net from "node:net";
 

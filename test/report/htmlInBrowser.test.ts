@@ -1,11 +1,16 @@
 /**
  * The HTML report as a person sees it: opened from disk in headless Chromium (Debian's package), it loads
- * without script errors, runs none of the hostile values Azure can hand us, and shows the unused identities
- * highest risk first, each with its portal link and delete command.
+ * without script errors, runs none of the hostile values Azure can hand us (its only script is its own,
+ * allowed by hash), and shows every identity that is not in use in one table, unused ones highest risk
+ * first, each with its evidence, portal link and delete command behind its name. The same page for a
+ * 10,000-identity tenant sorts, filters and expands, and its subscription table fits a 1,400 px window.
+ *
+ * Screenshots for people are written to .tmp/report-screenshots/ (git-ignored), or to
+ * UAMI_REPORT_SCREENSHOT_DIR.
  */
-import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +20,7 @@ import { buildReport, type AuditReport } from "../../src/report/model.js";
 import { renderReport } from "../../src/report/render.js";
 import { NOW, RUN_ID, SUBSCRIPTION_ID, TENANT_ID, auditRun, identityResult, roleAssignment, verdictOptions } from "../findings/builders.js";
 import { launchChromium, requireChromium } from "../helpers/chromium.js";
+import { HOSTILE_LARGE_NAME, largeReport, subscriptionIdOf } from "./largeReport.js";
 
 const SUB = `/subscriptions/${SUBSCRIPTION_ID}`;
 const HOSTILE_NAME = "<script>alert(1)</script>";
@@ -98,11 +104,6 @@ function buildTestReport(): AuditReport {
 }
 
 /** The few DOM members the in-page functions below use (the project compiles without the DOM library). */
-interface DomNode {
-  nodeType: number;
-  textContent: string | null;
-  childNodes: ArrayLike<DomNode>;
-}
 interface DomElement {
   tagName: string;
   attributes: ArrayLike<{ name: string }>;
@@ -134,40 +135,76 @@ async function openReport(context: BrowserContext, url: string): Promise<LoadedP
   return loaded;
 }
 
-/** Elements and attributes through which a value that escaped escaping would run. */
+/** Elements through which a value that escaped escaping would run or load something. */
+const ACTIVE_TAGS = ["script", "img", "iframe", "object", "embed", "svg", "foreignobject", "image", "use", "a", "link", "style", "audio", "video", "source"];
+
+/**
+ * Every active element and event-handler attribute on the page, as `<tag>` or `<tag onx>`, for the caller
+ * to compare with what the report writes on purpose: its one script, its one style, the chart's one
+ * `<svg>` and the portal links.
+ */
 async function activeContent(page: Page): Promise<string[]> {
-  return page.locator("*").evaluateAll((elements: DomElement[]) =>
-    elements.flatMap((element) => {
-      const tag = element.tagName.toLowerCase();
-      const found = ["script", "img", "iframe", "object", "embed", "svg"].includes(tag) ? [`<${tag}>`] : [];
-      const handlers = Array.from(element.attributes)
-        .map((attribute) => attribute.name)
-        .filter((name) => name.toLowerCase().startsWith("on"))
-        .map((name) => `<${tag} ${name}>`);
-      return [...found, ...handlers];
-    }),
+  return page.locator("*").evaluateAll(
+    (elements: DomElement[], tags: string[]) =>
+      elements.flatMap((element) => {
+        const tag = element.tagName.toLowerCase();
+        const found = tags.includes(tag) ? [`<${tag}>`] : [];
+        const handlers = Array.from(element.attributes)
+          .map((attribute) => attribute.name)
+          .filter((name) => name.toLowerCase().startsWith("on") || name.toLowerCase() === "style")
+          .map((name) => `<${tag} ${name}>`);
+        return [...found, ...handlers];
+      }),
+    ACTIVE_TAGS,
   );
 }
 
-/** The text a heading holds itself, without its child elements (the rank and the badges). */
-async function ownText(locator: Locator): Promise<string[]> {
-  return locator.evaluateAll((nodes: DomNode[]) =>
-    nodes.map((node) =>
-      Array.from(node.childNodes)
-        .filter((child) => child.nodeType === 3)
-        .map((child) => child.textContent ?? "")
-        .join("")
-        .trim(),
-    ),
+/** What the report writes on purpose: one style, one chart, the portal links, one script. */
+function expectedActiveContent(links: number): string[] {
+  return ["<style>", "<svg>", ...Array<string>(links).fill("<a>"), "<script>"];
+}
+
+function screenshotDirectory(): string {
+  return resolve(process.env.UAMI_REPORT_SCREENSHOT_DIR ?? ".tmp/report-screenshots");
+}
+
+interface RowState {
+  name: string;
+  verdict: string;
+  risk: string;
+  score: number;
+  sub: string;
+  hidden: boolean;
+  order: number;
+  index: number;
+}
+
+/** Every identity row group as the page holds it, in the order the page shows them (CSS order, then DOM). */
+async function rowsInShownOrder(page: Page): Promise<RowState[]> {
+  const rows = await page.locator("#identities > tbody.identity").evaluateAll((bodies: DomRowGroup[]) =>
+    bodies.map((body, index) => ({
+      name: body.querySelector("summary")?.textContent ?? "",
+      verdict: body.dataset.verdict ?? "",
+      risk: body.dataset.risk ?? "",
+      score: Number(body.dataset.score),
+      sub: body.dataset.sub ?? "",
+      hidden: body.hidden,
+      order: Number(body.style.order || 0),
+      index,
+    })),
   );
+  return rows.sort((a, b) => a.order - b.order || a.index - b.index);
 }
 
-function section(page: Page, heading: string): Locator {
-  return page.locator("section").filter({ has: page.getByRole("heading", { level: 2, name: heading, exact: true }) });
+interface DomRowGroup {
+  hidden: boolean;
+  dataset: Record<string, string | undefined>;
+  style: { order: string };
+  querySelector(selector: string): { textContent: string | null } | null;
 }
 
-function definition(card: Locator, term: string): Locator {
-  return card.locator(`xpath=.//dt[normalize-space(.)='${term}']/following-sibling::dd[1]`);
+function identityRow(page: Page, name: string): Locator {
+  return page.locator("#identities > tbody.identity").filter({ has: page.locator("summary", { hasText: name }) }).first();
 }
 
 describe("the HTML report in headless Chromium", () => {
@@ -198,87 +235,95 @@ describe("the HTML report in headless Chromium", () => {
     expect(report.error.map((finding) => finding.name)).toEqual(["id-failed"]);
     expect(report.deleted.map((finding) => finding.name)).toEqual(["id-gone"]);
     expect(report.inUseCount).toBe(1);
+    expect(report.trend).toHaveLength(1);
   });
 
-  it("loads without script errors and shows the ranked unused list", async (context) => {
+  it("loads without script errors, runs only its own script, and shows the ranked table", async (context) => {
     const chromium = await launchChromium(requireChromium(context), { viewport: { width: 1280, height: 900 } });
     try {
       const { page, pageErrors, consoleErrors, dialogs, requests } = await openReport(chromium.context, reportUrl);
 
-      // Loads cleanly, self-contained, and nothing hostile runs.
+      // Loads cleanly, self-contained, its script ran (it reveals the controls), and nothing hostile runs.
       expect(pageErrors).toEqual([]);
       expect(consoleErrors).toEqual([]);
       expect(dialogs).toEqual([]);
       expect(requests).toEqual([reportUrl]);
-      expect(await activeContent(page)).toEqual([]);
+      expect(await page.locator("html[data-report-ready]").count()).toBe(1);
+      expect(await page.locator("#controls").isVisible()).toBe(true);
+      expect(await activeContent(page)).toEqual(expectedActiveContent(RANKED.length + 5));
       expect(await page.title()).toBe(`Unused managed identities: run ${RUN_ID}`);
 
-      // The ranked unused list: every unused identity, critical first, read from the rendered page.
-      const unused = section(page, `Unused (${RANKED.length})`);
-      const cards = unused.locator("article.finding");
-      expect(await cards.count()).toBe(RANKED.length);
-      expect(await ownText(cards.locator("h3"))).toEqual(RANKED.map(({ identity }) => identity.name));
-      expect(await cards.locator("h3 .rank").allInnerTexts()).toEqual(RANKED.map((_, index) => `#${index + 1}`));
-      expect(await cards.evaluateAll((nodes: Array<{ className: string }>) => nodes.map((node) => node.className))).toEqual(
-        RANKED.map(({ level }) => `finding risk-${level}`),
-      );
-      const riskBadges = await cards.locator("h3 .badge:not(.new)").allTextContents();
-      expect(riskBadges.map((badge) => badge.split(" ")[0])).toEqual(RANKED.map(({ level }) => level));
+      // One table: the unused identities first, critical first, then the ones to review.
+      const rows = page.locator("#identities > tbody.identity");
+      expect(await rows.count()).toBe(RANKED.length + 5);
+      const unusedRows = page.locator('#identities > tbody.identity[data-verdict="unused"]');
+      expect(await unusedRows.locator("summary").allTextContents()).toEqual(RANKED.map(({ identity }) => identity.name));
+      expect(await unusedRows.locator("td:nth-child(5) .badge").allTextContents()).toEqual(RANKED.map(({ level }) => level));
+      expect(await page.locator("#shown").textContent()).toBe(`all ${RANKED.length + 5} shown`);
 
-      // The hostile identity: its name, tags and Unicode resource group are shown as text, and visible.
-      const hostileCard = cards.nth(RANKED.findIndex(({ identity }) => identity === hostile));
-      const hostileHeading = hostileCard.locator("h3");
-      expect(await hostileHeading.isVisible()).toBe(true);
-      expect(await hostileHeading.innerText()).toContain(HOSTILE_NAME);
-      expect(await hostileCard.locator(".tag").allInnerTexts()).toEqual([
+      // The hostile identity: its name, tags and Unicode resource group are text, and visible.
+      const hostileRow = identityRow(page, HOSTILE_NAME);
+      expect(await hostileRow.locator("summary").isVisible()).toBe(true);
+      expect(await hostileRow.locator("summary").innerText()).toBe(HOSTILE_NAME);
+      expect(await hostileRow.locator("tr").first().locator("td").nth(3).innerText()).toBe(UNICODE_RG);
+      expect(await hostileRow.locator("tr.more").isVisible()).toBe(false);
+      await hostileRow.locator("summary").click();
+      expect(await hostileRow.locator("tr.more").isVisible()).toBe(true);
+      expect(await hostileRow.locator(".tag").allInnerTexts()).toEqual([
         `${IMG_PAYLOAD}=<script>alert(3)</script>`,
         `owner=${IMG_PAYLOAD}`,
         "team=équipe-日本",
       ]);
-      expect(await definition(hostileCard, "Resource group").innerText()).toBe(`${UNICODE_RG} · westeurope`);
-      expect(await hostileCard.locator("table.roles").innerText()).toContain(`kv-日本`);
+      expect(await hostileRow.locator("dd.roles").innerText()).toContain("kv-日本");
       expect(await page.locator("body").innerText()).toContain(HOSTILE_NAME);
+      expect(await activeContent(page)).toEqual(expectedActiveContent(RANKED.length + 5));
 
-      // Each card: a portal link to exactly this identity, and the command that deletes exactly it.
-      for (const [index, { identity }] of RANKED.entries()) {
-        const card = cards.nth(index);
-        const link = card.getByRole("link", { name: "Open in the Azure portal" });
+      // Each unused identity, opened: a portal link to exactly it, and the command that deletes exactly it.
+      for (const { identity } of RANKED) {
+        const row = identityRow(page, identity.name);
+        if (!(await row.locator("tr.more").isVisible())) await row.locator("summary").click();
+        const link = row.getByRole("link", { name: "Open in the Azure portal" });
+        expect(await link.isVisible()).toBe(true);
         const href = (await link.getAttribute("href")) ?? "";
         const match = /^https:\/\/portal\.azure\.com\/#@([^/]+)\/resource(\/.+)\/overview$/.exec(href);
         expect(match, href).not.toBeNull();
         expect(decodeURIComponent(match![1]!)).toBe(TENANT_ID);
         expect(match![2]!.split("/").map((part) => decodeURIComponent(part)).join("/")).toBe(identity.id);
         expect(href).not.toMatch(/[<>"' ]/);
-        expect(await card.locator("pre code").innerText()).toBe(`az identity delete --ids '${identity.id}'`);
+        expect(await row.locator("pre code").innerText()).toBe(`az identity delete --ids '${identity.id}'`);
       }
 
-      // Every link on the page goes to the portal, and only the unused identities get a delete command.
+      // Every link goes to the portal, and only the unused identities have a delete command.
       const hrefs = await page.locator("a").evaluateAll((links: Array<{ getAttribute(name: string): string | null }>) =>
         links.map((link) => link.getAttribute("href") ?? ""),
       );
       expect(hrefs).toHaveLength(RANKED.length + 5);
       for (const href of hrefs) expect(href.startsWith("https://portal.azure.com/#@")).toBe(true);
       expect(await page.locator("pre").count()).toBe(RANKED.length);
-      expect((await page.locator("body").innerText()).match(/az identity delete/g)).toHaveLength(RANKED.length);
+      expect((await page.locator("body").textContent())?.match(/az identity delete/g)).toHaveLength(RANKED.length);
 
-      // The review lists, each under its own heading, with no delete command.
+      // The review identities: one verdict at a time through the filter, none with a delete command.
       const reviews: Array<[string, string]> = [
-        ["Federated credentials only (1)", "id-github"],
-        ["Recently created (1)", "id-new"],
-        ["Exempt (1)", "id-kept"],
-        ["Could not be checked (1)", "id-failed"],
-        ["Deleted during the run (1)", "id-gone"],
+        ["federated", "id-github"],
+        ["recent", "id-new"],
+        ["exempt", "id-kept"],
+        ["error", "id-failed"],
+        ["deleted", "id-gone"],
       ];
-      for (const [heading, name] of reviews) {
-        const rows = section(page, heading).locator("tbody tr");
-        expect(await rows.locator("td:first-child").allInnerTexts(), heading).toEqual([name]);
-        expect(await rows.getByRole("link", { name: "open" }).count(), heading).toBe(1);
+      for (const [verdict, name] of reviews) {
+        await page.locator("#f-verdict").selectOption(verdict);
+        const shown = (await rowsInShownOrder(page)).filter((row) => !row.hidden);
+        expect(shown.map((row) => row.name), verdict).toEqual([name]);
+        expect(await identityRow(page, name).locator("pre").count(), verdict).toBe(0);
       }
-      expect(await section(page, "Could not be checked (1)").locator("tbody td").nth(2).innerText()).toBe(`<b>boom</b> & "quoted"`);
+      await identityRow(page, "id-failed").locator("summary").click();
+      expect(await identityRow(page, "id-failed").locator("dl.detail dd").first().innerText()).toBe(`<b>boom</b> & "quoted"`);
+      await page.locator("#f-verdict").selectOption("");
       expect(await page.getByRole("heading", { level: 2, name: "In use (1)", exact: true }).count()).toBe(1);
 
-      // A screenshot of the whole page, for people (UAMI_REPORT_SCREENSHOT=path keeps a copy).
-      const screenshot = join(directory, "report.png");
+      // A screenshot of the whole page, for people.
+      await mkdir(screenshotDirectory(), { recursive: true });
+      const screenshot = join(screenshotDirectory(), "report-small.png");
       await page.screenshot({ path: screenshot, fullPage: true });
       const png = await readFile(screenshot);
       expect((await stat(screenshot)).size).toBeGreaterThan(10_000);
@@ -293,13 +338,158 @@ describe("the HTML report in headless Chromium", () => {
     const chromium = await launchChromium(requireChromium(context), { bypassCSP: true });
     try {
       const { page, pageErrors, consoleErrors, dialogs } = await openReport(chromium.context, reportUrl);
+      await page.locator("#identities summary").evaluateAll((summaries: Array<{ click(): void }>) => summaries.forEach((summary) => summary.click()));
       expect(dialogs).toEqual([]);
       expect(pageErrors).toEqual([]);
       expect(consoleErrors).toEqual([]);
-      expect(await activeContent(page)).toEqual([]);
-      expect(await page.locator("article.finding h3", { hasText: HOSTILE_NAME }).count()).toBe(1);
+      expect(await activeContent(page)).toEqual(expectedActiveContent(RANKED.length + 5));
+      expect(await page.locator("#identities summary", { hasText: HOSTILE_NAME }).count()).toBe(1);
     } finally {
       await chromium.close();
     }
   });
+
+  it("without script (a mail client's viewer) shows the whole table, and each identity's details open", async (context) => {
+    const chromium = await launchChromium(requireChromium(context), { javaScriptEnabled: false });
+    try {
+      const { page, pageErrors } = await openReport(chromium.context, reportUrl);
+      expect(pageErrors).toEqual([]);
+      expect(await page.locator("html[data-report-ready]").count()).toBe(0);
+      expect(await page.locator("#controls").isVisible()).toBe(false);
+      expect(await page.locator("#identities th button").count()).toBe(0);
+      const rows = await rowsInShownOrder(page);
+      expect(rows.filter((row) => !row.hidden).map((row) => row.name)).toEqual([...report.unused, ...report.federated, ...report.recent, ...report.exempt, ...report.error, ...report.deleted].map((finding) => finding.name));
+      for (const row of await page.locator("#identities > tbody.identity > tr:first-child").all()) expect(await row.isVisible()).toBe(true);
+      const first = identityRow(page, RANKED[0].identity.name);
+      expect(await first.locator("tr.more").isVisible()).toBe(false);
+      await first.locator("summary").click();
+      expect(await first.locator("pre code").innerText()).toBe(`az identity delete --ids '${RANKED[0].identity.id}'`);
+      // The chart needs no script either.
+      expect(await page.locator("svg.chart rect").count()).toBeGreaterThan(0);
+    } finally {
+      await chromium.close();
+    }
+  });
+});
+
+describe("the HTML report of a 10,000-identity tenant in headless Chromium", () => {
+  const COUNT = 10_000;
+  let large: AuditReport;
+  let directory: string;
+  let reportUrl: string;
+
+  beforeAll(async () => {
+    large = largeReport(COUNT);
+    directory = await mkdtemp(join(tmpdir(), "uami-html-large-"));
+    const file = join(directory, "report.html");
+    await writeFile(file, renderReport(large, "html").body, "utf8");
+    reportUrl = pathToFileURL(file).href;
+  });
+
+  afterAll(async () => {
+    if (directory) await rm(directory, { recursive: true, force: true });
+  });
+
+  it("sorts, filters and expands, and its subscription table fits a 1,400 px window", async (context) => {
+    const listed = [...large.unused, ...large.active, ...large.federated, ...large.recent, ...large.exempt, ...large.error, ...large.deleted];
+    expect(listed).toHaveLength(COUNT);
+    const chromium = await launchChromium(requireChromium(context), { viewport: { width: 1400, height: 1000 } });
+    const timings: string[] = [];
+    const timed = async <T>(label: string, action: () => Promise<T>): Promise<T> => {
+      const started = performance.now();
+      const result = await action();
+      timings.push(`${label} ${Math.round(performance.now() - started)} ms`);
+      return result;
+    };
+    try {
+      const { page, pageErrors, consoleErrors, requests } = await timed("open", () => openReport(chromium.context, reportUrl));
+      expect(pageErrors).toEqual([]);
+      expect(consoleErrors).toEqual([]);
+      expect(requests).toEqual([reportUrl]);
+      expect(await page.locator("html[data-report-ready]").count()).toBe(1);
+      expect(await page.locator("#identities").getAttribute("data-shown")).toBe(String(COUNT));
+      expect(await page.locator("#identities > tbody.identity").count()).toBe(COUNT);
+      expect(await page.locator("#identities summary", { hasText: HOSTILE_LARGE_NAME }).count()).toBeGreaterThan(0);
+      expect(await page.locator("img").count()).toBe(0);
+
+      // Filtering: by verdict, subscription, risk and text, each checked against the report itself.
+      const shownRows = async () => (await rowsInShownOrder(page)).filter((row) => !row.hidden);
+      await timed("filter by verdict", () => page.locator("#f-verdict").selectOption("federated"));
+      expect((await shownRows()).map((row) => row.name)).toEqual(large.federated.map((finding) => finding.name));
+      await page.locator("#f-verdict").selectOption("unused");
+      await timed("filter by risk", () => page.locator("#f-risk").selectOption("critical"));
+      const subscription = subscriptionIdOf(3);
+      await timed("filter by subscription", () => page.locator("#f-subscription").selectOption(subscription));
+      const expectedUnusedCritical = large.unused.filter((finding) => finding.risk.level === "critical" && finding.subscriptionId === subscription);
+      expect((await shownRows()).map((row) => row.name)).toEqual(expectedUnusedCritical.map((finding) => finding.name));
+      await page.locator("#f-subscription").selectOption("");
+      await timed("filter by text", () => page.locator("#q").fill("prod"));
+      const expectedText = large.unused.filter(
+        (finding) => finding.risk.level === "critical" && `${finding.resourceGroup} ${finding.subscriptionName}`.toLowerCase().includes("prod"),
+      );
+      const textRows = await shownRows();
+      expect(textRows.map((row) => row.name)).toEqual(expectedText.map((finding) => finding.name));
+      expect(textRows.length).toBeGreaterThan(50);
+      expect(await page.locator("#shown").textContent()).toBe(`${expectedText.length} of ${COUNT} shown`);
+      // Several words: all must match.
+      await page.locator("#q").fill("prod billing");
+      expect((await shownRows()).map((row) => row.name)).toEqual(
+        expectedText.filter((finding) => `${finding.name} ${finding.resourceGroup} ${finding.subscriptionName}`.toLowerCase().includes("billing")).map((finding) => finding.name),
+      );
+      await page.locator("#q").fill("");
+      await page.locator("#f-verdict").selectOption("");
+      await page.locator("#f-risk").selectOption("");
+      expect(await page.locator("#identities").getAttribute("data-shown")).toBe(String(COUNT));
+
+      // Sorting: by name both ways, then by risk, read in the order the page shows the rows.
+      const byName = [...listed].map((finding, index) => ({ name: finding.name.toLowerCase(), original: finding.name, index }));
+      byName.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.index - b.index));
+      await timed("sort by name", () => page.locator('#identities th[data-sort="name"] button').click());
+      expect(await page.locator('#identities th[data-sort="name"]').getAttribute("aria-sort")).toBe("ascending");
+      expect((await shownRows()).map((row) => row.name)).toEqual(byName.map((entry) => entry.original));
+      await timed("sort by name, descending", () => page.locator('#identities th[data-sort="name"] button').click());
+      expect(await page.locator('#identities th[data-sort="name"]').getAttribute("aria-sort")).toBe("descending");
+      expect((await shownRows()).slice(0, 20).map((row) => row.name)).toEqual([...byName].reverse().slice(0, 20).map((entry) => entry.original));
+      await timed("sort by risk", () => page.locator('#identities th[data-sort="risk"] button').click());
+      const scores = (await shownRows()).map((row) => row.score);
+      expect(scores).toEqual([...scores].sort((a, b) => b - a));
+      expect(await page.locator('#identities th[data-sort="name"]').getAttribute("aria-sort")).toBe("none");
+      // What is shown first is what is first on screen.
+      const [firstRow, secondRow] = (await shownRows()).slice(0, 2);
+      const firstBox = await identityRow(page, firstRow!.name).boundingBox();
+      const secondBox = await identityRow(page, secondRow!.name).boundingBox();
+      expect(firstBox!.y).toBeLessThan(secondBox!.y);
+
+      // Expanding: one identity's details, and only its.
+      const opened = identityRow(page, firstRow!.name);
+      await timed("expand", () => opened.locator("summary").click());
+      expect(await opened.locator("tr.more").isVisible()).toBe(true);
+      const finding = listed.find((candidate) => candidate.name === firstRow!.name)!;
+      expect(await opened.locator("dl.detail").innerText()).toContain(finding.roleAssignments[0]!.scope);
+      if (finding.deleteCommand) expect(await opened.locator("pre code").innerText()).toBe(finding.deleteCommand);
+      expect(await identityRow(page, secondRow!.name).locator("tr.more").isVisible()).toBe(false);
+      expect(await page.locator("#identities tr.more:visible").count()).toBe(1);
+
+      // The subscription table fits the window (it overflowed at 1,400 px before).
+      await page.locator("details.subscriptions > summary").click();
+      const widths = await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number }; querySelector(s: string): { scrollWidth: number; clientWidth: number; parentElement: { clientWidth: number } } } }).document;
+        const table = doc.querySelector("table.subs");
+        return { page: doc.documentElement.scrollWidth, window: doc.documentElement.clientWidth, table: table.scrollWidth, box: table.parentElement.clientWidth };
+      });
+      expect(widths.table).toBeLessThanOrEqual(widths.box);
+      expect(widths.page).toBeLessThanOrEqual(widths.window);
+
+      // Screenshots for people: the top of the page (chart, subscriptions) and the sorted, opened table.
+      await mkdir(screenshotDirectory(), { recursive: true });
+      await page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
+      await page.screenshot({ path: join(screenshotDirectory(), "report-10000-top.png") });
+      await opened.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: join(screenshotDirectory(), "report-10000-table.png") });
+      expect((await stat(join(screenshotDirectory(), "report-10000-table.png"))).size).toBeGreaterThan(10_000);
+      console.log(`10,000-identity report in Chromium: ${timings.join(", ")}`);
+    } finally {
+      await chromium.close();
+    }
+  }, 300_000);
 });

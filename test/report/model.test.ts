@@ -3,6 +3,8 @@ import { VERDICTS } from "../../src/findings/verdicts.js";
 import { deleteCommandFor, normalizePortalBaseUrl, portalUrlFor, shellQuote } from "../../src/report/links.js";
 import { allFindings, buildReport, REPORT_SCHEMA_VERSION } from "../../src/report/model.js";
 import { renderJson } from "../../src/report/json.js";
+import { TREND_LENGTH, mergeTrend, trendPointOf, type TrendPoint } from "../../src/report/trend.js";
+import { RISK_LEVELS } from "../../src/findings/risk.js";
 import { NOW, RUN_ID, SUBSCRIPTION_ID, TENANT_ID, identityResult, verdictOptions } from "../findings/builders.js";
 import { HOSTILE_NAME, OTHER_SUBSCRIPTION_ID, UNICODE_RG, reportInput } from "./fixtures.js";
 
@@ -15,6 +17,7 @@ describe("buildReport", () => {
       "generatedAt",
       "settings",
       "run",
+      "trend",
       "unused",
       "active",
       "federated",
@@ -300,5 +303,54 @@ describe("buildReport: sources of evidence", () => {
     const silentFinding = report.unused[0]!;
     expect(silentFinding.evidence.creation).toEqual({ createdAt: "2026-09-01T00:00:00.000Z", source: "createdTime", systemDataCreatedAt: null, createdTime: "2026-09-01T00:00:00Z", firstSeenAt: null });
     expect(silentFinding.evidence.signIns.status).toBe("not-configured");
+  });
+});
+
+describe("the trend", () => {
+  const point = (runId: string, startedAt: string, critical: number): TrendPoint => ({
+    runId,
+    startedAt,
+    unusedByRisk: { critical, high: 0, medium: 0, low: 0, none: 0 },
+  });
+
+  it("is this run's unused identities by risk alone when no earlier run is known", () => {
+    const report = buildReport(reportInput());
+    expect(report.trend).toEqual([
+      { runId: RUN_ID, startedAt: report.run.startedAt, unusedByRisk: { critical: 1, high: 1, medium: 1, low: 0, none: 1 } },
+    ]);
+    expect(Object.keys(report.trend[0]!.unusedByRisk)).toEqual([...RISK_LEVELS]);
+  });
+
+  it("adds this run after the earlier ones, oldest first, without later runs, duplicates or this run again", () => {
+    const report = buildReport({
+      ...reportInput(),
+      trend: [
+        point("run-b", "2026-11-24T06:00:00.000Z", 5),
+        point("run-a", "2026-11-17T06:00:00.000Z", 3),
+        point("run-b", "2026-11-24T06:00:00.000Z", 99),
+        point(RUN_ID, "2026-12-01T06:00:00.000Z", 99),
+        point("run-later", "2026-12-08T06:00:00.000Z", 99),
+      ],
+    });
+    expect(report.trend.map((p) => [p.runId, p.unusedByRisk.critical])).toEqual([
+      ["run-a", 3],
+      ["run-b", 5],
+      [RUN_ID, 1],
+    ]);
+  });
+
+  it(`keeps the last ${TREND_LENGTH} runs, and repairs counts read back from storage`, () => {
+    const earlier = Array.from({ length: 40 }, (_, index) => point(`run-${index}`, new Date(Date.UTC(2026, 9, index + 1)).toISOString(), index));
+    const trend = mergeTrend(earlier, point("now", "2026-12-31T00:00:00.000Z", 1));
+    expect(trend).toHaveLength(TREND_LENGTH);
+    expect(trend[0]!.runId).toBe("run-11");
+    expect(trend.at(-1)!.runId).toBe("now");
+    const damaged = { runId: "old", startedAt: "2026-01-01T00:00:00.000Z", unusedByRisk: { critical: -1, high: 2.5, medium: "3" } } as unknown as TrendPoint;
+    expect(mergeTrend([damaged], point("now", "2026-12-31T00:00:00.000Z", 1))[0]!.unusedByRisk).toEqual({ critical: 0, high: 0, medium: 0, low: 0, none: 0 });
+  });
+
+  it("gives a stored report from before trends its own point", () => {
+    const report = buildReport(reportInput());
+    expect(trendPointOf(report)).toEqual(report.trend.at(-1));
   });
 });

@@ -1,7 +1,8 @@
+import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { renderCsv } from "../../src/report/csv.js";
 import { escapeHtml, escapeMarkdown, html, safeLinkUrl, singleLine } from "../../src/report/escape.js";
-import { renderHtml } from "../../src/report/html.js";
+import { contentSecurityPolicy, renderHtml } from "../../src/report/html.js";
 import { renderJson } from "../../src/report/json.js";
 import { renderMarkdown } from "../../src/report/markdown.js";
 import { buildReport } from "../../src/report/model.js";
@@ -134,7 +135,9 @@ describe("renderHtml", () => {
   const page = renderHtml(report);
 
   it("escapes every value from Azure", () => {
-    expect(page).not.toContain("<script");
+    // The only script element is ours, at the end of the body.
+    expect(page.match(/<script/g)).toHaveLength(1);
+    expect(page.indexOf("<script>")).toBeGreaterThan(page.indexOf("</footer>"));
     expect(page).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
     expect(page).toContain(UNICODE_RG);
     expect(page).toContain("Tom &amp; &quot;Jerry&quot; &#39;x&#39;");
@@ -144,39 +147,108 @@ describe("renderHtml", () => {
     expect(page).not.toContain("<Prod>");
   });
 
-  it("is self-contained: no script, no external resource, a CSP that forbids both", () => {
+  it("is self-contained: one inline script and style, allowed by their hashes, nothing external", () => {
     expect(page.startsWith("<!doctype html>")).toBe(true);
-    expect(page).toContain(`<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'`);
-    expect(page).not.toMatch(/<(script|link|img|iframe|object|embed)\b/i);
-    expect(page).not.toMatch(/\bsrc=/i);
+    const csp = /<meta http-equiv="Content-Security-Policy" content="([^"]*)">/.exec(page)?.[1] ?? "";
+    const style = /<style>([\s\S]*?)<\/style>/.exec(page)?.[1] ?? "";
+    const script = /<script>([\s\S]*?)<\/script>/.exec(page)?.[1] ?? "";
+    const sha256 = (text: string) => `'sha256-${createHash("sha256").update(text, "utf8").digest("base64")}'`;
+    expect(csp).toBe(`default-src 'none'; style-src ${sha256(style)}; script-src ${sha256(script)}; base-uri 'none'; form-action 'none'`);
+    expect(csp).not.toContain("unsafe");
+    expect(contentSecurityPolicy()).toBe(csp);
+    // Exactly one script element (ours) and one style element; no element that loads anything.
+    expect(page.match(/<script\b/gi)).toHaveLength(1);
+    expect(page.match(/<style\b/gi)).toHaveLength(1);
+    expect(page).not.toMatch(/<(link|img|iframe|object|embed|image|use|foreignObject)\b/i);
+    expect(page).not.toMatch(/\b(src|srcset|xlink:href)=/i);
+    expect(page).not.toMatch(/\sstyle=/i);
+    expect(page).not.toMatch(/\son[a-z]+=/i);
     expect(page).not.toMatch(/url\(/i);
     const hrefs = [...page.matchAll(/href="([^"]*)"/g)].map((match) => match[1]!);
     expect(hrefs.length).toBeGreaterThan(0);
     for (const href of hrefs) expect(href).toMatch(/^https:\/\/portal\.azure\.com\/#@[0-9a-f-]+\/resource\/subscriptions\/[^"<>\s]+\/overview$/);
   });
 
-  it("shows counts by verdict and subscription, the ranked unused list and the review lists", () => {
-    expect(page).toContain('<span class="count">4</span><span>Unused</span>');
-    expect(page).toContain("00000000-0000-0000-0000-000000000002");
-    const positions = ["id-owner-sub", "id-rg-contributor", "id-other-sub", "&lt;script&gt;"].map((text) => page.indexOf(`</span> ${text}`));
-    expect(positions.every((position) => position > 0)).toBe(true);
-    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    for (const heading of ["Federated credentials only (1)", "Recently created (1)", "Exempt (1)", "Could not be checked (2)", "Deleted during the run (1)", "In use (2)"]) {
-      expect(page).toContain(`<h2>${heading}</h2>`);
-    }
-    expect(page).not.toContain("id-in-use-1");
+  it("the script holds no value from the report: the same bytes for every report", () => {
+    const other = renderHtml(buildReport(reportInput({ identities: [] })));
+    expect(/<script>([\s\S]*?)<\/script>/.exec(other)?.[1]).toBe(/<script>([\s\S]*?)<\/script>/.exec(page)?.[1]);
   });
 
-  it("shows role assignments, unused since, created, tags, the portal link and the delete command", () => {
-    const card = page.slice(page.indexOf("</span> id-owner-sub"), page.indexOf("</article>", page.indexOf("</span> id-owner-sub")));
-    expect(card).toContain("critical risk");
-    expect(card).toContain('<tr class="privileged"><td>Owner</td><td>subscription</td>');
-    expect(card).toContain("<dt>Unused since</dt><dd>2026-11-17 06:00 UTC</dd>");
-    expect(card).toContain("<dt>Created</dt><dd>2026-10-02</dd>");
-    expect(card).toContain('<span class="tag">env=prod</span>');
-    expect(card).toContain("Open in the Azure portal</a>");
-    expect(card).toMatch(/<pre><code>az identity delete --ids &#39;\/subscriptions\/[^<]+&#39;<\/code><\/pre>/);
+  it("shows counts by verdict and subscription, and one table of every identity not in use, unused first", () => {
+    expect(page).toContain('<span class="count">4</span><span>Unused</span>');
+    expect(page).toContain("00000000-0000-0000-0000-000000000002");
+    const names = [...page.matchAll(/<tbody class="identity"[^>]*><tr><td><details><summary>([^<]*)<\/summary>/g)].map((match) => match[1]);
+    expect(names).toEqual([
+      "id-owner-sub",
+      "id-rg-contributor",
+      "id-other-sub",
+      "&lt;script&gt;alert(1)&lt;/script&gt;",
+      "id-github",
+      "id-new",
+      "id-kept",
+      "id-failed",
+      "id-pending",
+      "id-gone",
+    ]);
+    expect(page).toContain("<h2>Unused (4) and to review (6)</h2>");
+    expect(page).toContain("<h2>In use (2)</h2>");
+    expect(page).not.toContain("id-in-use-1");
+    // The filters list what is there, with counts.
+    expect(page).toContain('<option value="unused">Unused (4)</option>');
+    expect(page).toContain('<option value="error">Not checked (2)</option>');
+    expect(page).toContain('<option value="critical">critical (2)</option>');
+  });
+
+  it("gives each identity its row and, behind its name, its evidence, roles, portal link and delete command", () => {
+    const start = page.indexOf("<summary>id-owner-sub</summary>");
+    const body = page.slice(page.lastIndexOf("<tbody", start), page.indexOf("</tbody>", start));
+    expect(body).toMatch(/^<tbody class="identity" data-verdict="unused" data-risk="critical" data-score="\d+" data-sub="00000000-0000-0000-0000-000000000001" data-since="2026-11-17T06:00:00.000Z" data-new="0">/);
+    expect(body).toContain('<span class="badge risk-critical">critical</span>');
+    expect(body).toContain("<td>2026-11-17</td>");
+    expect(body).toContain('<b class="privileged">Owner</b> (subscription)');
+    expect(body).toContain('<tr class="more"><td colspan="8"><dl class="detail">');
+    expect(body).toContain('<b class="privileged">Owner</b> at subscription <code>/subscriptions/00000000-0000-0000-0000-000000000001</code>');
+    expect(body).toContain("<dt>Evidence</dt><dd>listAssociatedResources: 0; Resource Graph: unavailable; federated credentials: 0;");
+    expect(body).toContain('<span class="tag">env=prod</span>');
+    expect(body).toContain("Open in the Azure portal</a>");
+    expect(body).toMatch(/<pre><code>az identity delete --ids &#39;\/subscriptions\/[^<]+&#39;<\/code><\/pre>/);
     expect(page).toContain('<span class="badge new">new</span>');
+    // Review identities: no delete command.
+    const failed = page.slice(page.indexOf("<summary>id-failed</summary>"), page.indexOf("</tbody>", page.indexOf("<summary>id-failed</summary>")));
+    expect(failed).toContain("<dt>Error</dt><dd>&lt;b&gt;boom&lt;/b&gt; &amp; &quot;quoted&quot;</dd>");
+    expect(failed).not.toContain("az identity delete");
+    expect(page.match(/az identity delete/g)).toHaveLength(4);
+  });
+
+  it("draws the trend as inline SVG, with its numbers in a table", () => {
+    const trended = renderHtml(
+      buildReport({
+        ...reportInput(),
+        trend: [{ runId: "run-a", startedAt: "2026-11-24T06:00:00.000Z", unusedByRisk: { critical: 2, high: 0, medium: 1, low: 0, none: 0 } }],
+      }),
+    );
+    const svg = /<svg class="chart"[\s\S]*?<\/svg>/.exec(trended)?.[0] ?? "";
+    expect(svg).toContain('role="img"');
+    expect(svg).toContain('<desc id="trend-desc">From 3 unused on 2026-11-24 to 4 on 2026-12-01.</desc>');
+    expect(svg.match(/<rect class="r-critical"/g)).toHaveLength(2);
+    expect(svg).toContain("<title>2026-11-24: 2 critical</title>");
+    expect(svg).not.toMatch(/<(script|a|foreignObject|image|use)\b/);
+    expect(trended).toContain("Unused identities over the last 2 runs of this scope, by risk");
+    expect(trended).toContain('<td class="num">2</td><td class="num">0</td><td class="num">1</td><td class="num">0</td><td class="num">0</td><td class="num">3</td>');
+    // A report stored before trends existed: no chart, no error.
+    const { trend: _trend, ...old } = report;
+    expect(renderHtml(old as typeof report)).not.toContain("<svg");
+  });
+
+  it("folds a long subscription table, and keeps its headings short", () => {
+    expect(page).toContain('<details class="subscriptions" open>');
+    expect(page).toContain('<th scope="col" class="num" title="Federated credentials only">Federated</th>');
+    const base = reportInput().identities[1]!;
+    const many = buildReport({
+      ...reportInput(),
+      identities: Array.from({ length: 30 }, (_, index) => ({ ...base, name: `id-${index}`, id: `${base.id}-${index}`, subscriptionId: `00000000-0000-0000-0000-${String(index).padStart(12, "0")}` })),
+    });
+    expect(renderHtml(many)).toContain('<details class="subscriptions">');
   });
 
   it("warns when the run did not complete", () => {
@@ -187,27 +259,31 @@ describe("renderHtml", () => {
   it("renders an empty run", () => {
     const empty = renderHtml(buildReport(reportInput({ identities: [] })));
     expect(empty).toContain("<p>None.</p>");
+    expect(empty).not.toContain('id="identities"');
     expect(empty).toContain("</html>");
   });
 });
 
 describe("renderReport", () => {
-  it.each<[ReportFormat, string]>([
-    ["json", "application/json; charset=utf-8"],
-    ["csv", "text/csv; charset=utf-8"],
-    ["md", "text/markdown; charset=utf-8"],
-    ["html", "text/html; charset=utf-8"],
-  ])("%s", (format, contentType) => {
+  it.each<[ReportFormat, string, string]>([
+    ["json", "application/json; charset=utf-8", "json"],
+    ["csv", "text/csv; charset=utf-8", "csv"],
+    ["md", "text/markdown; charset=utf-8", "md"],
+    ["html", "text/html; charset=utf-8", "html"],
+    ["sarif", "application/sarif+json; charset=utf-8", "sarif"],
+    ["text", "text/plain; charset=utf-8", "txt"],
+  ])("%s", (format, contentType, fileExtension) => {
     const rendered = renderReport(report, format);
     expect(rendered.contentType).toBe(contentType);
-    expect(rendered.fileExtension).toBe(format);
+    expect(rendered.fileExtension).toBe(fileExtension);
     expect(rendered.body.length).toBeGreaterThan(100);
   });
 
   it("rejects an unknown format naming the option", () => {
-    expect(() => renderReport(report, "pdf" as ReportFormat)).toThrow(/`format`.*json, csv, md, html/);
-    expect(REPORT_FORMATS).toEqual(["json", "csv", "md", "html"]);
+    expect(() => renderReport(report, "pdf" as ReportFormat)).toThrow(/`format`.*json, csv, md, html, sarif, text/);
+    expect(REPORT_FORMATS).toEqual(["json", "csv", "md", "html", "sarif", "text"]);
     expect(isReportFormat("html")).toBe(true);
+    expect(isReportFormat("sarif")).toBe(true);
     expect(isReportFormat("HTML")).toBe(false);
   });
 });
