@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bin/**"] },
+  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bin/**", ".package/**", ".tmp/**", "demo-output/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
