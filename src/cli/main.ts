@@ -158,19 +158,30 @@ async function reportScan(output: CliOutput, result: Awaited<ReturnType<typeof r
     error: run.error ?? null,
     failures,
     out: typeof opts.out === "string" ? opts.out : null,
+    handled: result.stats.succeeded,
+    failedAttempts: result.stats.failed,
+    poisoned: result.stats.poisoned,
     exitCode,
   });
   return exitCode;
 }
 
 /** What a scan stopped by Ctrl-C says: how to continue it, or why there is nothing to continue. */
-function reportStoppedScan(output: CliOutput, run: AuditRun, resumable: boolean, hint: ResumeHint, signal: string): void {
+function reportStoppedScan(output: CliOutput, run: AuditRun, resumable: boolean, hint: ResumeHint, signal: string, stats?: { succeeded: number; failed: number }): void {
   const message = resumable
     ? `Stopped run ${run.runId} (${accountedFor(run)} of ${run.expected || "?"} identities accounted for; nothing left running). Continue it with \`${resumeCommand(hint)}\` (or add workers with \`${workerCommand(hint, run.runId)}\`).`
     : run.status === "failed"
       ? `Stopped run ${run.runId} before any identity was checked; it is marked failed. Run the scan again.`
       : `Stopped run ${run.runId}; nothing can be resumed: the scan kept its state in an in-memory Azurite, now gone (pass --storage to make a scan resumable).`;
-  output.line({ type: "interrupted", signal, runId: run.runId, resumable, resume: resumable ? resumeCommand(hint) : null, message });
+  output.line({
+    type: "interrupted",
+    signal,
+    runId: run.runId,
+    resumable,
+    resume: resumable ? resumeCommand(hint) : null,
+    message,
+    ...(stats ? { handled: stats.succeeded, failedAttempts: stats.failed } : {}),
+  });
   output.say(message);
 }
 
@@ -380,7 +391,7 @@ export function buildProgram(): Command {
         output.stop();
         try {
           if (result.stopped) {
-            reportStoppedScan(output, result.run, result.resumable, hint, interrupts.received() ?? "SIGINT");
+            reportStoppedScan(output, result.run, result.resumable, hint, interrupts.received() ?? "SIGINT", result.stats);
             process.exitCode = interrupts.exitCode();
             return;
           }

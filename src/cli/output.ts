@@ -34,7 +34,17 @@ export type JsonLine =
   | ({ type: "run"; resumed: boolean; restartedFrom: string | null; storage: "in-memory" | "given"; note?: string | null } & RunCountersLine)
   | ({ type: "progress" } & RunCountersLine)
   | { type: "warning"; message: string }
-  | { type: "interrupted"; signal: string; runId: string | null; resumable: boolean; resume: string | null; message: string }
+  | {
+      type: "interrupted";
+      signal: string;
+      runId: string | null;
+      resumable: boolean;
+      resume: string | null;
+      message: string;
+      /** Check messages this process handled, and attempts that failed (retried by the queue), when it drained. */
+      handled?: number;
+      failedAttempts?: number;
+    }
   | ({
       type: "result";
       command: "scan" | "worker" | "demo" | "report";

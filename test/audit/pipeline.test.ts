@@ -64,7 +64,7 @@ describe("the audit pipeline against the simulator and Azurite", () => {
       const stored = await readAssociations(deps.storage, run.runId, biggest.id);
       expect(stored.map((a) => a.id)).toEqual(small.truth.associationsOf(biggest.id).map((a) => a.id));
       const pages = small.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.identityId?.toLowerCase() === biggest.id.toLowerCase());
-      expect(pages).toHaveLength(Math.ceil(biggest.associationCount / 100));
+      expect(pages.map((p) => `${p.status} ${decodeURIComponent(p.path).replace(/^.*\?/, "")}`), "the page requests").toHaveLength(Math.ceil(biggest.associationCount / 100));
       expect(pages.every((p) => p.status === 200)).toBe(true);
     } finally {
       await small.close();

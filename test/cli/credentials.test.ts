@@ -67,7 +67,7 @@ describe("uami-audit scan without usable credentials", () => {
     expect(jsonLines(result)).toEqual([{ type: "error", message: expect.stringMatching(/within 3 s/), exitCode: 1 }]);
     // Without the timeout, DefaultAzureCredential waits on such an endpoint for minutes (over 3 measured here).
     console.log(`hanging managed identity: ${result.ms} ms, of which start-up about ${baseline} ms`);
-    expect(result.ms - baseline).toBeLessThan(9000);
+    expect(result.ms - baseline).toBeLessThan(15_000);
   }, 60_000);
 
   it("an expired token: said before anything starts", async () => {

@@ -315,9 +315,11 @@ describe("the HTML report in headless Chromium", () => {
         const shown = (await rowsInShownOrder(page)).filter((row) => !row.hidden);
         expect(shown.map((row) => row.name), verdict).toEqual([name]);
         expect(await identityRow(page, name).locator("pre").count(), verdict).toBe(0);
+        if (verdict === "error") {
+          await identityRow(page, name).locator("summary").click();
+          expect(await identityRow(page, name).locator("dl.detail dd").first().innerText()).toBe(`<b>boom</b> & "quoted"`);
+        }
       }
-      await identityRow(page, "id-failed").locator("summary").click();
-      expect(await identityRow(page, "id-failed").locator("dl.detail dd").first().innerText()).toBe(`<b>boom</b> & "quoted"`);
       await page.locator("#f-verdict").selectOption("");
       expect(await page.getByRole("heading", { level: 2, name: "In use (1)", exact: true }).count()).toBe(1);
 
@@ -352,8 +354,9 @@ describe("the HTML report in headless Chromium", () => {
   it("without script (a mail client's viewer) shows the whole table, and each identity's details open", async (context) => {
     const chromium = await launchChromium(requireChromium(context), { javaScriptEnabled: false });
     try {
-      const { page, pageErrors } = await openReport(chromium.context, reportUrl);
-      expect(pageErrors).toEqual([]);
+      // Not openReport: its settling timeout is page script, which does not run here.
+      const page = await chromium.context.newPage();
+      await page.goto(reportUrl, { waitUntil: "load" });
       expect(await page.locator("html[data-report-ready]").count()).toBe(0);
       expect(await page.locator("#controls").isVisible()).toBe(false);
       expect(await page.locator("#identities th button").count()).toBe(0);
