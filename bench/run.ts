@@ -17,7 +17,7 @@ import { simulatorGeneration } from "./simulatorGeneration.js";
 import { startAuditMemory } from "./startAuditMemory.js";
 import { workerThroughput } from "./workerThroughput.js";
 
-const MEASUREMENTS: Measurement[] = [simulatorGeneration, resourceGraphPaging, associationPaging, workerThroughput, enqueue, startAuditMemory, fastMode];
+const MEASUREMENTS: Measurement[] = [simulatorGeneration, resourceGraphPaging, associationPaging, workerThroughput, enqueue, startAuditMemory, fastMode, (await import("./htmlReport.js")).htmlReport];
 const RESULTS_DIR = new URL("./results/", import.meta.url);
 
 const print = (line: string) => process.stdout.write(`${line}\n`);
