@@ -74,6 +74,8 @@ export function defaultSafetyMs(ratePerSecond: number): number {
 const MAX_MISSED_SLOTS = 8;
 /** A slower rate written to the row holds this long after its writer last reserved a slot. */
 const INTERVAL_HOLD_MS = 10 * 60 * 1000;
+/** A local clock further than this from storage's (beyond the sample's uncertainty) is corrected. */
+const PLAINLY_WRONG_MS = 1000;
 /** A clock sample is replaced by a later one with a longer round trip only once it is this old. */
 const CLOCK_SAMPLE_TTL_MS = 60_000;
 
@@ -115,7 +117,12 @@ class StorageClock {
     if (serverTime === undefined) return;
     const roundTrip = receivedAt - sentAt;
     if (this.precise && roundTrip > this.bestRoundTripMs && receivedAt - this.sampledAt < CLOCK_SAMPLE_TTL_MS) return;
-    this.offsetMs = serverTime - (sentAt + roundTrip / 2);
+    const measured = serverTime - (sentAt + roundTrip / 2);
+    // Only a clock that is plainly wrong is corrected: a sample is uncertain by half its round trip, and
+    // on a busy machine that is more than the safety margin, so small offsets would move one worker's
+    // slots against another's by more than they fix (two requests inside one second, a 429). Clocks within
+    // a second of storage's keep their own time, as the safety margin assumes.
+    this.offsetMs = Math.abs(measured) - roundTrip / 2 > PLAINLY_WRONG_MS ? measured : 0;
     this.precise = true;
     this.bestRoundTripMs = roundTrip;
     this.sampledAt = receivedAt;

@@ -118,6 +118,8 @@ describe("checkIdentity: one paging loop, the identity read once, a 5xx retried 
   it("no slot soon enough: the message goes back before the identity or its credentials are read", async () => {
     const { deps, tenant, message } = await startedRun(3);
     const identity = sim.truth.tenants[3]!.identities[0]!;
+    // A process's first check reads before its slot (warming the connection); this one is not the first.
+    await checkIdentity(deps, message(sim.truth.tenants[3]!.identities[1]!.id), { dequeueCount: 1 });
     // The tenant's schedule is 30 s ahead: further than the 20 s a worker waits for a slot.
     await deps.limiter.penalize(tenant.tenantId, 30_000);
     sim.clearRequestLog();
