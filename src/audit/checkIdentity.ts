@@ -155,20 +155,12 @@ function identityReads(deps: AuditDeps, message: CheckIdentityMessage, counter: 
   };
 }
 
-/**
- * Connections that have answered a request. A process's first request to ARM pays for its TLS handshake:
- * were that the rate-limited one, it would reach ARM late for its slot, close to the next worker's, and
- * two requests would fall in one second (a 429). So a process's first check reads the identity before
- * taking its slot, and the reads warm the connection.
- */
-const warmConnections = new WeakSet<object>();
-
 async function gather(deps: AuditDeps, run: AuditRun, message: CheckIdentityMessage, counter: CheckCounters): Promise<Gathered | "deleted"> {
   const reads = identityReads(deps, message, counter);
-  if (!warmConnections.has(deps.arm)) {
-    warmConnections.add(deps.arm);
-    await reads.result().catch(() => undefined);
-  }
+  // The reads come before the first rate-limit slot, not beside its request: at the slot the worker has
+  // nothing else in flight, so the limited request leaves on time (the first request of a process would
+  // also pay for its TLS handshake). Requests that leave late fall into the next worker's second: 429s.
+  await reads.result().catch(() => undefined);
   let listed: Awaited<ReturnType<typeof listAssociations>>;
   try {
     listed = run.sources?.associationsApi?.status === "failed" ? "unavailable" : await listAssociations(deps, run, message, counter, reads.start);

@@ -34,8 +34,8 @@ describe("the global per-tenant rate limit, across separate worker processes", (
     const run = await getRun(deps.storage, started.run.runId);
     expect(run).toMatchObject({ status: "complete", checked: 36 });
     const all = sim.requestLog().filter((e) => e.operation === "listAssociatedResources" && e.tenantId === tenant.tenantId);
-    // At most one 429, while four processes start at once (known since the checks take their slot before
-    // reading the identity: see the session notes); never more, and the accepted requests keep the rate.
+    // No 429 is the rule (seen in every run since the reads come before the slot again); one is tolerated
+    // while four processes start at once on a loaded machine, never more, and the accepted requests keep the rate.
     expect(all.filter((e) => e.status === 429).length).toBeLessThanOrEqual(1);
     expect(run!.throttled).toBeLessThanOrEqual(1);
     const times = all.filter((e) => e.status !== 429);
