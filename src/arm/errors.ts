@@ -154,8 +154,8 @@ function isTransientStatus(status: number): boolean {
   return status === 0 || status === 408 || (status >= 500 && status <= 599);
 }
 
-/** Node's codes for a request that got no response and may well get one next time. */
-const NETWORK_CODES = new Set([
+/** Node's and the SDKs' codes for a request that got no response and may well get one next time. */
+export const NETWORK_CODES = new Set([
   "ECONNRESET",
   "ECONNREFUSED",
   "ECONNABORTED",

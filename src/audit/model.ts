@@ -128,3 +128,10 @@ export function runPhase(run: AuditRun): "inventory" | "sweep" | "checks" | "rep
   if (run.status === "enumerating") return run.phase === "evidence" ? "sweep" : run.phase === "checks" ? "checks" : "inventory";
   return "checks";
 }
+
+/** Same subscriptions and management groups, in any order and case: runs whose reports compare. */
+export function sameScope(a: Pick<AuditRun, "scope">, b: Pick<AuditRun, "scope">): boolean {
+  const norm = (r: Pick<AuditRun, "scope">) =>
+    JSON.stringify([[...r.scope.subscriptions].map((s) => s.toLowerCase()).sort(), [...r.scope.managementGroups].map((g) => g.toLowerCase()).sort()]);
+  return norm(a) === norm(b);
+}

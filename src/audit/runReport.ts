@@ -21,7 +21,7 @@ import { submitInBatches } from "../store/batches.js";
 import { identityKey, invertedTimeKey } from "../store/keys.js";
 import { getRun, identityRowKey, latestCompletedRun, listRuns, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import type { AuditRun, IdentityResult } from "./model.js";
+import { sameScope, type AuditRun, type IdentityResult } from "./model.js";
 import { earlierTrend } from "./runTrend.js";
 
 export interface FindingsSettings {
@@ -44,11 +44,6 @@ export interface MailSettings {
 }
 
 const ROLE_MARKER = "_complete";
-
-function sameScope(a: AuditRun, b: AuditRun): boolean {
-  const norm = (r: AuditRun) => JSON.stringify([[...r.scope.subscriptions].map((s) => s.toLowerCase()).sort(), [...r.scope.managementGroups].map((g) => g.toLowerCase()).sort()]);
-  return norm(a) === norm(b);
-}
 
 /** The completed run before this one over the same scope: "new" means new since then. */
 function previousComparableRun(storage: AuditStorage, run: AuditRun): Promise<AuditRun | undefined> {

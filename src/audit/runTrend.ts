@@ -9,16 +9,10 @@ import { TREND_LENGTH, trendPointOf, type TrendPoint } from "../report/trend.js"
 import type { AuditReport } from "../report/model.js";
 import { listRuns } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import type { AuditRun } from "./model.js";
+import { sameScope, type AuditRun } from "./model.js";
 
 /** How many earlier runs of the tenant are looked at, at most (other scopes, failed runs included). */
 const MAX_RUNS_EXAMINED = 200;
-
-/** Same subscriptions and management groups, in any order and case (as `previousComparableRun` compares). */
-function sameScope(a: AuditRun, b: AuditRun): boolean {
-  const norm = (r: AuditRun) => JSON.stringify([[...r.scope.subscriptions].map((s) => s.toLowerCase()).sort(), [...r.scope.managementGroups].map((g) => g.toLowerCase()).sort()]);
-  return norm(a) === norm(b);
-}
 
 /**
  * Trend points of the completed runs of `run`'s scope that started before it, oldest first (at most

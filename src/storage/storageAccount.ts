@@ -7,6 +7,7 @@ import { QueueClient } from "@azure/storage-queue";
 import { ContainerClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
+import { NETWORK_CODES } from "../arm/errors.js";
 import { connectionStringFor } from "./localAzurite.js";
 
 /**
@@ -92,22 +93,6 @@ export function statusCode(error: unknown): number | undefined {
   return (error as { statusCode?: number } | undefined)?.statusCode;
 }
 
-/** Node's and the SDKs' codes for a request that got no answer (the storage account was unreachable). */
-const NO_ANSWER_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "ETIMEDOUT",
-  "ESOCKETTIMEDOUT",
-  "EPIPE",
-  "ENOTFOUND",
-  "EAI_AGAIN",
-  "ENETUNREACH",
-  "EHOSTUNREACH",
-  "UND_ERR_SOCKET",
-  "REQUEST_SEND_ERROR",
-]);
-
 /**
  * A storage error that another try may not get: no answer at all (connection reset or refused, DNS), or
  * 408, 500, 502, 503, 504. Our own wrappers keep the SDK's error as `cause`, which is followed.
@@ -117,7 +102,7 @@ export function isTransientStorageError(error: unknown): boolean {
     const status = statusCode(e);
     if (status === 408 || status === 500 || status === 502 || status === 503 || status === 504) return true;
     const code = (e as { code?: unknown }).code;
-    if (status === undefined && typeof code === "string" && NO_ANSWER_CODES.has(code)) return true;
+    if (status === undefined && typeof code === "string" && NETWORK_CODES.has(code)) return true;
   }
   return false;
 }
