@@ -4,9 +4,10 @@
  * TenantRateLimiter on an Azurite table, and with the simulator's limit lifted and no limiter.
  */
 import type { RunningSimulator } from "../simulator/index.js";
-import { createArmConnection, listAllAssociatedResources } from "../src/arm/index.js";
+import { createArmConnection } from "../src/arm/connection.js";
+import { listAllAssociatedResources } from "../src/arm/associatedResources.js";
 import { TenantRateLimiter } from "../src/limiter/tenantRateLimiter.js";
-import { tableClient } from "../src/storage/storageAccount.js";
+import { tableClient } from "../src/store/storageAccount.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
 

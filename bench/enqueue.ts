@@ -4,13 +4,15 @@
  * queued). Resource Graph's quota is lifted so storage, not the quota, sets the pace; the listing
  * alone is timed afterwards to show what part of the time is storage.
  */
-import { createArmConnection, listIdentities } from "../src/arm/index.js";
+import { createArmConnection } from "../src/arm/connection.js";
+import { listIdentities } from "../src/arm/resourceGraph.js";
 import { createAuditDeps } from "../src/audit/createAuditDeps.js";
 import { startAudit } from "../src/audit/startAudit.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
 import { processCpuSeconds } from "./processMemory.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
+import { DEFAULT_MAX_SLOT_WAIT_MS } from "../src/limiter/tenantRateLimiter.js";
 
 const IDENTITIES = 50_000;
 const WHOLE_TENANT = { subscriptions: [], managementGroups: [] };
@@ -25,7 +27,7 @@ export const enqueue: Measurement = {
         if (!tenant) throw new Error("the simulator has no tenant");
         const deps = createAuditDeps({
           arm: { armEndpoint: sim.endpoint, armToken: tenant.token, armCaFile: sim.caFile },
-          limiter: { ratePerSecond: 1, rateSafetyMs: 50, maxSlotWaitMs: 20_000 },
+          limiter: { ratePerSecond: 1, rateSafetyMs: 50, maxSlotWaitMs: DEFAULT_MAX_SLOT_WAIT_MS },
           storageAccount: account,
           storagePrefix: benchPrefix("enqueue"),
         });

@@ -16,7 +16,7 @@ import { defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import { listIdentityResults } from "../src/store/identityResults.js";
 import { getRun } from "../src/store/runs.js";
-import type { StorageAccount } from "../src/storage/storageAccount.js";
+import type { StorageAccount } from "../src/store/storageAccount.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
 import { benchPrefix, secondsSince, withAzurite, withSimulator } from "./scopedServices.js";
 
@@ -73,6 +73,9 @@ async function oneTenant(identities: number, account: StorageAccount, out: Figur
     for await (const row of listIdentityResults(deps.storage, run.run.runId)) if (row.status !== "checked" || row.associationCount !== undefined) enqueued++;
     out.figure("enqueued messages (candidates)", enqueued, "messages");
     out.figure("other ARM requests (Resource Graph, resource list, GET, credentials)", reads, "requests");
+    const byOperation = new Map<string, number>();
+    for (const e of log) if (e.operation !== "listAssociatedResources") byOperation.set(e.operation, (byOperation.get(e.operation) ?? 0) + 1);
+    for (const [operation, count] of [...byOperation].sort()) out.figure(`  of which ${operation}`, count, "requests");
     out.figure("inventory + sweep + candidates enqueued", candidatesEnqueuedAt, "s");
     out.figure("whole enumeration (also recording the identities the sweep decided)", enumeratedSeconds, "s");
     out.figure(`wall time at ${BENCH_RATE}/s`, wall, "s");

@@ -4,7 +4,8 @@
  * never to bite, which shows the raw speed of the client and the simulator.
  */
 import type { RunningSimulator, SimulatorOptions } from "../simulator/index.js";
-import { createArmConnection, listIdentities, type ResourceGraphWait } from "../src/arm/index.js";
+import { createArmConnection } from "../src/arm/connection.js";
+import { listIdentities, type ResourceGraphWait } from "../src/arm/resourceGraph.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
 import { secondsSince, withSimulator } from "./scopedServices.js";
 

@@ -1,8 +1,8 @@
 /** Azurite and the simulator for the length of one function: whatever happens inside, they are stopped. */
 import { randomBytes } from "node:crypto";
 import { startSimulator, type RunningSimulator, type SimulatorOptions } from "../simulator/index.js";
-import { startLocalAzurite, type LocalAzurite } from "../src/storage/localAzurite.js";
-import type { StorageAccount } from "../src/storage/storageAccount.js";
+import { startLocalAzurite, type LocalAzurite } from "../src/cli/localAzurite.js";
+import type { StorageAccount } from "../src/store/storageAccount.js";
 
 export async function withAzurite<T>(fn: (azurite: LocalAzurite, account: StorageAccount) => Promise<T>): Promise<T> {
   const azurite = await startLocalAzurite();

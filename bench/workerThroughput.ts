@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 import type { RunningSimulator } from "../simulator/index.js";
 import { createAuditDeps } from "../src/audit/createAuditDeps.js";
 import { startAudit } from "../src/audit/startAudit.js";
-import { defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
+import { DEFAULT_MAX_SLOT_WAIT_MS, defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import { getRun } from "../src/store/runs.js";
-import type { StorageAccount } from "../src/storage/storageAccount.js";
+import type { StorageAccount } from "../src/store/storageAccount.js";
 import { exitOf, spawnTsx, tailOf } from "./childScript.js";
 import type { FigureRecorder, Measurement } from "./measurement.js";
 import { requestRate } from "./requestRate.js";
@@ -55,7 +55,7 @@ async function oneCase(workers: number, connectionString: string, account: Stora
     const prefix = benchPrefix(`w${workers}`);
     const deps = createAuditDeps({
       arm: { armEndpoint: sim.endpoint, armToken: tenant.token, armCaFile: sim.caFile },
-      limiter: { ratePerSecond: RATE, rateSafetyMs: SAFETY_MS, maxSlotWaitMs: 20_000 },
+      limiter: { ratePerSecond: RATE, rateSafetyMs: SAFETY_MS, maxSlotWaitMs: DEFAULT_MAX_SLOT_WAIT_MS },
       storageAccount: account,
       storagePrefix: prefix,
     });

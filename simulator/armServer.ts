@@ -75,7 +75,6 @@ export interface ArmServerDeps {
   reads: ReadsBucket;
   log: RequestLog;
   endpoint: () => string;
-  admin: (ctx: RequestContext) => Promise<Reply> | Reply;
   /** ARM's generic resource list (`GET /subscriptions/{s}/resources`). */
   resourceList: ResourceList;
   /** The identity GET carries `systemData` (off by default: the real recordings have none). */
@@ -223,10 +222,6 @@ export class ArmServer {
 
   private async route(ctx: RequestContext, entry: RequestLogEntry): Promise<Outcome> {
     const { segments, method } = ctx;
-    if (eq(segments[0], "_simulator")) {
-      entry.operation = "admin";
-      return reply(await this.deps.admin(ctx));
-    }
     if (eq(segments[0], "v1") && this.deps.logAnalytics) return reply(this.deps.logAnalytics(ctx, entry));
     const identity = identityPath(segments);
     const isGraph = segments.length === 3 && eq(segments[0], "providers") && eq(segments[1], "microsoft.resourcegraph") && eq(segments[2], "resources");

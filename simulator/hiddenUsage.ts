@@ -19,8 +19,7 @@
 import type { HiddenUsageKind, IdentityRecord, KubeletCluster, TenantModel } from "./model.js";
 import { WORKLOADS } from "./names.js";
 import { formatUuid, mix32 } from "./prng.js";
-
-export type TableRow = Record<string, unknown>;
+import { resourceGraphRow, type TableRow } from "./resourceGraphRow.js";
 
 /** Where a hidden use of an identity can be seen: the resource, its table, and the paths naming the identity. */
 export interface HiddenReferenceTruth {
@@ -59,8 +58,9 @@ function userAssignedBag(identity: IdentityRecord): Record<string, unknown> {
   return { [identity.id]: { principalId: identity.principalId, clientId: identity.clientId } };
 }
 
+/** A resource in the identity's resource group; the caller fills sku, identity and properties. */
 function baseRow(tenant: TenantModel, identity: IdentityRecord, id: string, name: string, type: string, kind: string): TableRow {
-  return {
+  return resourceGraphRow({
     id,
     name,
     type: type.toLowerCase(),
@@ -69,15 +69,8 @@ function baseRow(tenant: TenantModel, identity: IdentityRecord, id: string, name
     location: identity.location,
     resourceGroup: identity.resourceGroup,
     subscriptionId: identity.subscriptionId,
-    managedBy: "",
-    sku: null,
-    plan: null,
-    properties: null,
     tags: {},
-    identity: null,
-    zones: null,
-    extendedLocation: null,
-  };
+  });
 }
 
 interface PreviewResource {
@@ -207,18 +200,14 @@ export function policyAssignmentRow(
   assignment: { id: string; name: string; location: string; subscriptionId: string; scope: string },
   h: number,
 ): TableRow {
-  return {
+  return resourceGraphRow({
     id: assignment.id,
     name: assignment.name,
     type: "microsoft.authorization/policyassignments",
     tenantId: tenant.tenantId,
-    kind: "",
     location: assignment.location,
-    resourceGroup: "",
     subscriptionId: assignment.subscriptionId,
-    managedBy: "",
     sku: { name: "A0", tier: "Free" },
-    plan: null,
     properties: {
       displayName: `Deploy ${wordOf(h)} diagnostic settings`,
       policyDefinitionId: `/providers/Microsoft.Authorization/policySetDefinitions/${guid(h)}`,
@@ -228,11 +217,8 @@ export function policyAssignmentRow(
       enforcementMode: "Default",
       metadata: { assignedBy: "Platform team", createdOn: "2024-03-01T09:00:00.0000000Z" },
     },
-    tags: null,
     identity: { type: "UserAssigned", userAssignedIdentities: userAssignedBag(identity) },
-    zones: null,
-    extendedLocation: null,
-  };
+  });
 }
 
 /** `resources` rows that name the identity without the API listing them (previewType, properties). */

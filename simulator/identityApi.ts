@@ -14,7 +14,7 @@
  */
 import { cloudError, type Reply } from "./cloudError.js";
 import { federatedCredentialsOf } from "./federatedCredentials.js";
-import { queryParam } from "./listAssociatedResources.js";
+import { pageSizeParam, queryParam } from "./listAssociatedResources.js";
 import type { IdentityRecord, TenantModel } from "./model.js";
 
 export const IDENTITY_API_VERSIONS: readonly string[] = [
@@ -79,14 +79,8 @@ export function federatedCredentialPage(
   apiVersion: string,
   identityUrl: string,
 ): Reply {
-  const topText = queryParam(params, "$top");
-  let top: number | undefined;
-  if (topText !== undefined) {
-    top = /^\s*\d{1,9}\s*$/.test(topText) ? Number(topText) : NaN;
-    if (!Number.isInteger(top) || top < 1) {
-      return cloudError(400, "BadRequest", `The value '${topText}' of query parameter '$top' is invalid: expected an integer of 1 or more.`, { target: "$top" });
-    }
-  }
+  const top = pageSizeParam(params);
+  if (typeof top === "object") return top;
   const tokenText = queryParam(params, "$skiptoken", "skiptoken");
   const token = tokenText ? decodeFicToken(tokenText) : undefined;
   if (tokenText && !token) return cloudError(400, "BadRequest", "The $skipToken is invalid. Pass back the one of the previous page's nextLink.", { target: "$skipToken" });

@@ -4,7 +4,6 @@
  * generated tenants, with the ground truth tests compare against. See README.md in this folder.
  */
 import type { AssociatedResource } from "../src/arm/types.js";
-import { handleAdmin, type SimulatorControl } from "./adminApi.js";
 import { ArmServer } from "./armServer.js";
 import { FaultInjector, normaliseFaults, type FaultOptions } from "./faults.js";
 import { createGroundTruth, type GroundTruth } from "./groundTruth.js";
@@ -228,31 +227,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
   const tenantsInfo = (): SimulatorTenantInfo[] =>
     models.map((m) => ({ tenantId: m.tenantId, subscriptions: m.subscriptions.map((s) => s.subscriptionId), token: m.token, workspaceId: signIns.workspaceId(m) }));
 
-  const control: SimulatorControl = {
-    info: () => ({ endpoint, caFile: certificate.caFile, tenants: tenantsInfo() }),
-    faults: () => faults.current,
-    setFaults: (f) => faults.set(f),
-    forceThrottle: (tenantId, opts) => faults.forceThrottle(state.requireTenant(tenantId).tenantId, opts.count, opts.retryAfterSeconds ?? 1),
-    failIdentity: (identityId, status) => {
-      const key = keyOfId(identityId);
-      if (!key) throw new TypeError(`'${identityId}' is not the id of a user-assigned identity`);
-      faults.failIdentity(key, status);
-    },
-    deleteIdentity: (identityId) => state.deleteIdentity(identityId),
-    addAssociation: (identityId, resource) => state.addAssociation(identityId, resource),
-    removeAssociations: (identityId, count) => state.removeAssociations(identityId, count),
-    requests: (filter) => log.list(filter),
-    clearRequestLog: () => log.clear(),
-    issueToken: (tenantId) => state.issueToken(tenantId),
-    associatedResourcesApi: () => associatedResourcesApi,
-    setAssociatedResourcesApi: (api) => {
-      if (api !== "on" && api !== "off") throw new TypeError(`associatedResourcesApi must be "on" or "off", got ${String(api)}`);
-      associatedResourcesApi = api;
-    },
-    addSignIn: (identityId, opts) => signIns.addSignIn(identityId, opts),
-    setSignInLogs: (tenantId, present) => signIns.setTablePresent(tenantId, present),
-    failLogsQueries: (fault) => logAnalytics.injectFault(fault),
-  };
 
   const server = new ArmServer(
     {
@@ -271,7 +245,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
         logAnalytics.handle(ctx, (tenantId) => {
           entry.tenantId = tenantId;
         }),
-      admin: (ctx) => handleAdmin({ method: ctx.method, segments: ctx.segments.slice(1), query: ctx.url.searchParams, body: ctx.body }, control),
     },
     certificate,
   );
@@ -292,18 +265,25 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     tenants: tenantsInfo(),
     truth,
     requestLog: () => log.list(),
-    clearRequestLog: control.clearRequestLog,
-    setFaults: control.setFaults,
-    forceThrottle: control.forceThrottle,
-    failIdentity: control.failIdentity,
-    deleteIdentity: control.deleteIdentity,
-    addAssociation: control.addAssociation,
-    removeAssociations: control.removeAssociations,
-    issueToken: control.issueToken,
-    setAssociatedResourcesApi: control.setAssociatedResourcesApi,
-    addSignIn: (identityId, opts = {}) => control.addSignIn(identityId, opts),
-    setSignInLogs: control.setSignInLogs,
-    failLogsQueries: control.failLogsQueries,
+    clearRequestLog: () => log.clear(),
+    setFaults: (f) => faults.set(f),
+    forceThrottle: (tenantId, opts) => faults.forceThrottle(state.requireTenant(tenantId).tenantId, opts.count, opts.retryAfterSeconds ?? 1),
+    failIdentity: (identityId, status) => {
+      const key = keyOfId(identityId);
+      if (!key) throw new TypeError(`'${identityId}' is not the id of a user-assigned identity`);
+      faults.failIdentity(key, status);
+    },
+    deleteIdentity: (identityId) => state.deleteIdentity(identityId),
+    addAssociation: (identityId, resource) => state.addAssociation(identityId, resource),
+    removeAssociations: (identityId, count) => state.removeAssociations(identityId, count),
+    issueToken: (tenantId) => state.issueToken(tenantId),
+    setAssociatedResourcesApi: (api) => {
+      if (api !== "on" && api !== "off") throw new TypeError(`associatedResourcesApi must be "on" or "off", got ${String(api)}`);
+      associatedResourcesApi = api;
+    },
+    addSignIn: (identityId, opts = {}) => signIns.addSignIn(identityId, opts),
+    setSignInLogs: (tenantId, present) => signIns.setTablePresent(tenantId, present),
+    failLogsQueries: (fault) => logAnalytics.injectFault(fault),
     close: () => {
       closed ??= server.close().then(() => certificate.dispose());
       return closed;

@@ -9,7 +9,7 @@ export interface RequestLogEntry {
   at: number;
   /** The tenant of the bearer token, when it was valid. */
   tenantId?: string;
-  operation: Operation | "admin" | "unknown";
+  operation: Operation | "unknown";
   method: string;
   /** Path and query string as received. */
   path: string;
@@ -17,13 +17,6 @@ export interface RequestLogEntry {
   status: number;
   /** The identity the request was about (its id as Resource Graph returns it when it exists). */
   identityId?: string;
-}
-
-export interface RequestLogFilter {
-  tenantId?: string;
-  operation?: RequestLogEntry["operation"];
-  /** Only entries that arrived at or after this time (ms since the epoch). */
-  since?: number;
 }
 
 export class RequestLog {
@@ -34,16 +27,8 @@ export class RequestLog {
   }
 
   /** A copy of the entries, oldest first by arrival. */
-  list(filter: RequestLogFilter = {}): RequestLogEntry[] {
-    const tenant = filter.tenantId?.toLowerCase();
-    return this.entries
-      .filter(
-        (e) =>
-          (tenant === undefined || e.tenantId?.toLowerCase() === tenant) &&
-          (filter.operation === undefined || e.operation === filter.operation) &&
-          (filter.since === undefined || e.at >= filter.since),
-      )
-      .sort((a, b) => a.at - b.at);
+  list(): RequestLogEntry[] {
+    return [...this.entries].sort((a, b) => a.at - b.at);
   }
 
   clear(): void {

@@ -75,7 +75,7 @@ export function invalidQuery(diag: Diagnostics, code: string, message: string): 
   ]);
 }
 
-/** The real 429 body (Azure/azure-cli-extensions#3325, quoted in the reference README). */
+/** The real 429 body (Azure/azure-cli-extensions#3325). */
 export function rateLimited(diag: Diagnostics): Reply {
   return argError(
     429,

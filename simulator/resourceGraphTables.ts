@@ -20,9 +20,8 @@ import { associationRecordsOf, type AssociationRecord } from "./associatedResour
 import { hiddenPolicyRows, hiddenResourceRows, policyAssignmentRow } from "./hiddenUsage.js";
 import type { IdentityRecord, RoleAssignmentTruth, RoleDefinitionTruth, TenantModel } from "./model.js";
 import { mix32 } from "./prng.js";
+import { resourceGraphRow, type TableRow } from "./resourceGraphRow.js";
 import { COMMON_BUILT_IN_ROLE_NAMES } from "./roles.js";
-
-export type TableRow = Record<string, unknown>;
 
 /** Which rows a query may see, resolved from the request's subscriptions / management groups. */
 export interface RowScope {
@@ -34,29 +33,18 @@ export interface RowScope {
   readonly tenantWide?: boolean;
 }
 
-function commonColumns(tenant: TenantModel): Pick<TableRow, "tenantId" | "managedBy" | "sku" | "plan" | "identity" | "zones" | "extendedLocation"> {
-  return { tenantId: tenant.tenantId, managedBy: "", sku: null, plan: null, identity: null, zones: null, extendedLocation: null };
-}
-
 export function identityRow(tenant: TenantModel, identity: IdentityRecord): TableRow {
-  return {
+  return resourceGraphRow({
     id: identity.id,
     name: identity.name,
     type: "microsoft.managedidentity/userassignedidentities",
     tenantId: tenant.tenantId,
-    kind: "",
     location: identity.location,
     resourceGroup: identity.resourceGroup,
     subscriptionId: identity.subscriptionId,
-    managedBy: "",
-    sku: null,
-    plan: null,
     properties: { tenantId: tenant.tenantId, principalId: identity.principalId, clientId: identity.clientId },
     tags: identity.argTagsNull ? null : { ...identity.tags },
-    identity: null,
-    zones: null,
-    extendedLocation: null,
-  };
+  });
 }
 
 /**
@@ -242,18 +230,13 @@ export function ancestryOf(tenant: TenantModel, assignment: Pick<RoleAssignmentT
 }
 
 export function roleAssignmentRow(tenant: TenantModel, assignment: RoleAssignmentTruth): TableRow {
-  return {
+  return resourceGraphRow({
     id: assignment.id,
     name: assignment.name,
     type: "microsoft.authorization/roleassignments",
     tenantId: tenant.tenantId,
-    kind: "",
-    location: "",
     resourceGroup: assignment.resourceGroup.toLowerCase(),
     subscriptionId: assignment.subscriptionId,
-    managedBy: "",
-    sku: null,
-    plan: null,
     properties: {
       roleDefinitionId: assignment.roleDefinitionId,
       principalId: assignment.principalId,
@@ -268,23 +251,16 @@ export function roleAssignmentRow(tenant: TenantModel, assignment: RoleAssignmen
       delegatedManagedIdentityResourceId: null,
       description: null,
     },
-    tags: null,
-    identity: null,
-    zones: null,
-    extendedLocation: null,
-  };
+  });
 }
 
 export function roleDefinitionRow(tenant: TenantModel, definition: RoleDefinitionTruth): TableRow {
   const subscriptionId = /^\/subscriptions\/([^/]+)/i.exec(definition.id)?.[1] ?? "";
-  return {
+  return resourceGraphRow({
     id: definition.id,
     name: definition.name,
     type: "microsoft.authorization/roledefinitions",
-    ...commonColumns(tenant),
-    kind: "",
-    location: "",
-    resourceGroup: "",
+    tenantId: tenant.tenantId,
     subscriptionId,
     properties: {
       roleName: definition.roleName,
@@ -295,8 +271,7 @@ export function roleDefinitionRow(tenant: TenantModel, definition: RoleDefinitio
       createdOn: "2015-02-02T21:55:09.8806423Z",
       updatedOn: "2024-04-16T20:46:24.4567721Z",
     },
-    tags: null,
-  };
+  });
 }
 
 export function* authorizationRows(tenant: TenantModel, scope: RowScope): Generator<TableRow> {
@@ -320,14 +295,11 @@ export function* resourceContainerRows(tenant: TenantModel, scope: RowScope): Ge
     const key = subscription.subscriptionId.toLowerCase();
     if (!scope.subscriptions.has(key)) continue;
     const chain = ancestryOf(tenant, { scopeKind: "subscription", subscriptionId: key, resourceGroup: "", managementGroup: "" }).slice(1);
-    yield {
+    yield resourceGraphRow({
       id: `/subscriptions/${subscription.subscriptionId}`,
       name: subscription.displayName,
       type: "microsoft.resources/subscriptions",
-      ...commonColumns(tenant),
-      kind: "",
-      location: "",
-      resourceGroup: "",
+      tenantId: tenant.tenantId,
       subscriptionId: subscription.subscriptionId,
       properties: {
         state: "Enabled",
@@ -338,20 +310,19 @@ export function* resourceContainerRows(tenant: TenantModel, scope: RowScope): Ge
         }),
       },
       tags: {},
-    };
+    });
     for (const group of subscription.resourceGroups) {
-      yield {
+      yield resourceGraphRow({
         id: `/subscriptions/${subscription.subscriptionId}/resourceGroups/${group}`,
         name: group,
         type: "microsoft.resources/subscriptions/resourcegroups",
-        ...commonColumns(tenant),
-        kind: "",
+        tenantId: tenant.tenantId,
         location: subscription.locations[0] ?? "eastus",
         resourceGroup: group.toLowerCase(),
         subscriptionId: subscription.subscriptionId,
         properties: { provisioningState: "Succeeded" },
         tags: {},
-      };
+      });
     }
   }
 }

@@ -20,10 +20,11 @@
  *   ARM lists for it (the message of Azure/azure-cli#31331).
  */
 import { cloudError, type Reply } from "./cloudError.js";
-import { dotNetUrlEncode, queryParam } from "./listAssociatedResources.js";
+import { dotNetUrlEncode, pageSizeParam, queryParam } from "./listAssociatedResources.js";
 import type { IdentityRecord, SubscriptionRecord, TenantModel } from "./model.js";
 import { mix32 } from "./prng.js";
-import { resourcesRows, type TableRow } from "./resourceGraphTables.js";
+import { resourcesRows } from "./resourceGraphTables.js";
+import type { TableRow } from "./resourceGraphRow.js";
 import { armTimestamp } from "./tenantGenerator.js";
 
 /** The api-versions ARM accepts for Microsoft.Resources, as its InvalidApiVersionParameter message lists them (Azure/azure-cli#31331). */
@@ -153,13 +154,8 @@ function parseQuery(params: URLSearchParams): ListQuery | Reply {
     expand.add(known);
   }
   const topText = queryParam(params, "$top");
-  let top: number | undefined;
-  if (topText !== undefined) {
-    top = /^\s*\d{1,9}\s*$/.test(topText) ? Number(topText) : NaN;
-    if (!Number.isInteger(top) || top < 1) {
-      return cloudError(400, "BadRequest", `The value '${topText}' of query parameter '$top' is invalid: expected an integer of 1 or more.`, { target: "$top" });
-    }
-  }
+  const top = pageSizeParam(params);
+  if (typeof top === "object") return top;
   const tokenText = queryParam(params, "$skiptoken");
   const token = tokenText ? decodeToken(tokenText) : undefined;
   if (tokenText && !token) return cloudError(400, "BadRequest", "The $skiptoken is invalid. Pass back the one of the previous page's nextLink.", { target: "$skiptoken" });

@@ -13,7 +13,7 @@
  *   deployment script, a short-lived container group) last signed in successfully within the past 3 days;
  * - unused identities mostly have no row at all; 12 % have only FAILED sign-ins (ResultType not "0"),
  *   which must not count as activity; 5 % last signed in successfully 32 to 90 days ago.
- * Tests add rows at run time with `addSignIn` (and `POST /_simulator/sign-in`).
+ * Tests add rows at run time with `addSignIn`.
  */
 import type { IdentityRecord, TenantModel } from "./model.js";
 import { Prng } from "./prng.js";

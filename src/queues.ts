@@ -5,6 +5,7 @@
  * the Functions queue trigger decodes base64 by default (host.json `extensions.queues.messageEncoding`);
  * plain text would land straight in the poison queue.
  */
+import { z } from "zod";
 import type { IdentityDetails } from "./arm/types.js";
 
 export const QUEUE_BASE_NAMES = {
@@ -86,6 +87,79 @@ export class BadMessageError extends Error {
 }
 
 const RUN_ID = /^[A-Za-z0-9-]{1,64}$/;
+/** An ARM resource id is a few hundred characters at most: a longer "id" is not one. */
+const MAX_IDENTITY_ID_CHARS = 1024;
+/** Tenant ids are GUIDs; this only bounds what a damaged message can make us carry around. */
+const MAX_TENANT_ID_CHARS = 128;
+
+const envelope = {
+  runId: z.string().regex(RUN_ID),
+  tenantId: z.string().min(1).max(MAX_TENANT_ID_CHARS),
+};
+
+/** The identity GET as carried: whole, or not at all. */
+const carriedReadSchema = z.object({
+  at: z.string().refine((at) => Number.isFinite(Date.parse(at))),
+  details: z.object({
+    id: z.string(),
+    name: z.string(),
+    location: z.string(),
+    tags: z.record(z.string(), z.string()),
+    clientId: z.string(),
+    principalId: z.string(),
+    tenantId: z.string(),
+    createdAt: z.string().optional(),
+    createdBy: z.string().optional(),
+  }) satisfies z.ZodType<IdentityDetails>,
+  federatedCredentialCount: z.int().nonnegative(),
+}) satisfies z.ZodType<CarriedIdentityRead>;
+
+const checkMessageSchema = z
+  .object({
+    kind: z.literal("check"),
+    ...envelope,
+    identityId: z.string().startsWith("/subscriptions/").max(MAX_IDENTITY_ID_CHARS),
+    // A damaged hand-back count or carried read is dropped, never the message: the count only paces
+    // hand-backs, and a check without a read reads the identity again (a damaged cache must cost a
+    // request, never a wrong verdict or a lost message).
+    throttled: z.int().positive().optional().catch(undefined),
+    read: carriedReadSchema.optional().catch(undefined),
+  })
+  .transform(({ throttled, read, ...message }): CheckIdentityMessage => ({
+    ...message,
+    ...(throttled !== undefined ? { throttled } : {}),
+    // A read about another identity is no read of this one.
+    ...(read && read.details.id.toLowerCase() === message.identityId.toLowerCase() ? { read } : {}),
+  }));
+
+const queueMessageSchema = z.discriminatedUnion("kind", [
+  checkMessageSchema,
+  z.object({ kind: z.literal("completed"), ...envelope }),
+  z.object({ kind: z.literal("enumerate"), ...envelope }),
+]) satisfies z.ZodType<QueueMessage>;
+
+const QUEUE_MESSAGE_KINDS: readonly QueueMessage["kind"][] = ["check", "completed", "enumerate"];
+
+/** A value from a message, quoted and cut short for an error. */
+function quoted(value: unknown, max = 100): string {
+  const text = String(value);
+  return `"${text.length > max ? `${text.slice(0, max)}…` : text}"`;
+}
+
+/** The first thing wrong with a message, in the order a reader checks it: shape, kind, run, tenant, identity. */
+function messageProblem(issues: readonly z.core.$ZodIssue[], value: unknown): string {
+  const on = (field: string) => issues.some((issue) => issue.path[0] === field);
+  if (issues.some((issue) => issue.path.length === 0 && issue.code === "invalid_type")) return "Queue message is not an object";
+  const m = value as Record<string, unknown>;
+  if (on("kind")) return `Queue message has unknown kind ${quoted(m.kind)}; expected ${QUEUE_MESSAGE_KINDS.join(", ")}`;
+  if (on("runId")) return "Queue message has no valid runId (1 to 64 letters, digits or -)";
+  const run = String(m.runId);
+  if (on("tenantId")) return `Queue message for run ${run} has no tenantId (or one longer than ${MAX_TENANT_ID_CHARS} characters)`;
+  if (on("identityId")) {
+    return `Check message for run ${run} has no valid identityId (an ARM id starting with /subscriptions/, at most ${MAX_IDENTITY_ID_CHARS} characters)`;
+  }
+  return `Queue message for run ${run} is malformed: ${issues[0]?.message ?? "unknown problem"}`;
+}
 
 /**
  * Accepts what the Functions host hands a queue trigger (already-decoded JSON object, or a string) and
@@ -102,49 +176,7 @@ export function parseQueueMessage(raw: unknown): QueueMessage {
       throw new BadMessageError(`Queue message is not JSON: "${text.slice(0, 100)}"`);
     }
   }
-  if (typeof value !== "object" || value === null) throw new BadMessageError("Queue message is not an object");
-  const m = value as Record<string, unknown>;
-  if (typeof m.runId !== "string" || !RUN_ID.test(m.runId)) throw new BadMessageError(`Queue message has no valid runId`);
-  if (typeof m.tenantId !== "string" || m.tenantId.length === 0) throw new BadMessageError(`Queue message for run ${m.runId} has no tenantId`);
-  if (m.kind === "check") {
-    if (typeof m.identityId !== "string" || !m.identityId.startsWith("/subscriptions/")) {
-      throw new BadMessageError(`Check message for run ${m.runId} has no valid identityId`);
-    }
-    const throttled = typeof m.throttled === "number" && Number.isInteger(m.throttled) && m.throttled > 0 ? m.throttled : undefined;
-    const read = carriedRead(m.read, m.identityId);
-    return { kind: "check", runId: m.runId, tenantId: m.tenantId, identityId: m.identityId, ...(throttled ? { throttled } : {}), ...(read ? { read } : {}) };
-  }
-  if (m.kind === "completed" || m.kind === "enumerate") return { kind: m.kind, runId: m.runId, tenantId: m.tenantId };
-  throw new BadMessageError(`Queue message has unknown kind "${String(m.kind)}"`);
-}
-
-const isText = (v: unknown): v is string => typeof v === "string";
-
-/**
- * A carried read, if it is whole and about this identity; otherwise undefined, and the check reads the
- * identity again (a damaged cache must cost a request, never a wrong verdict or a lost message).
- */
-function carriedRead(value: unknown, identityId: string): CarriedIdentityRead | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
-  const r = value as Record<string, unknown>;
-  const d = r.details as Record<string, unknown> | null | undefined;
-  if (!isText(r.at) || !Number.isFinite(Date.parse(r.at))) return undefined;
-  if (!(typeof r.federatedCredentialCount === "number" && Number.isSafeInteger(r.federatedCredentialCount) && r.federatedCredentialCount >= 0)) return undefined;
-  if (typeof d !== "object" || d === null) return undefined;
-  if (![d.id, d.name, d.location, d.clientId, d.principalId, d.tenantId].every(isText)) return undefined;
-  if ((d.id as string).toLowerCase() !== identityId.toLowerCase()) return undefined;
-  if (typeof d.tags !== "object" || d.tags === null || Array.isArray(d.tags) || !Object.values(d.tags).every(isText)) return undefined;
-  if ((d.createdAt !== undefined && !isText(d.createdAt)) || (d.createdBy !== undefined && !isText(d.createdBy))) return undefined;
-  const details: IdentityDetails = {
-    id: d.id as string,
-    name: d.name as string,
-    location: d.location as string,
-    tags: { ...(d.tags as Record<string, string>) },
-    clientId: d.clientId as string,
-    principalId: d.principalId as string,
-    tenantId: d.tenantId as string,
-    ...(isText(d.createdAt) ? { createdAt: d.createdAt } : {}),
-    ...(isText(d.createdBy) ? { createdBy: d.createdBy } : {}),
-  };
-  return { at: r.at, details, federatedCredentialCount: r.federatedCredentialCount };
+  const parsed = queueMessageSchema.safeParse(value);
+  if (!parsed.success) throw new BadMessageError(messageProblem(parsed.error.issues, value));
+  return parsed.data;
 }

@@ -11,6 +11,7 @@ import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
 import { startAudit } from "../../src/audit/startAudit.js";
 import { ensureAuditStorage } from "../../src/store/auditStorage.js";
 import { procStatusBytes, sampleMemory } from "../processMemory.js";
+import { DEFAULT_MAX_SLOT_WAIT_MS } from "../../src/limiter/tenantRateLimiter.js";
 
 const { values } = parseArgs({
   options: {
@@ -31,7 +32,7 @@ if (!token) throw new TypeError("UAMI_ARM_TOKEN must hold the simulator tenant's
 
 const deps = createAuditDeps({
   arm: { armEndpoint: required("arm-endpoint"), armToken: token, armCaFile: required("ca-file") },
-  limiter: { ratePerSecond: 1, rateSafetyMs: 50, maxSlotWaitMs: 20_000 },
+  limiter: { ratePerSecond: 1, rateSafetyMs: 50, maxSlotWaitMs: DEFAULT_MAX_SLOT_WAIT_MS },
   storageAccount: { kind: "connectionString", connectionString: required("storage") },
   storagePrefix: required("prefix"),
 });

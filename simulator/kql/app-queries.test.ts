@@ -282,47 +282,53 @@ describe("the reference sweep: identity bags, properties and policy assignments"
     resource("/providers/Microsoft.Management/managementGroups/root/providers/Microsoft.Authorization/policyExemptions/ex1", "microsoft.authorization/policyexemptions", { identity: bag(ID_POLICY) }),
   ];
 
-  it("identity bags: one row per (resource, identity), keys lower-cased, ordered by id then identity", () => {
+  it("identity bags: one row per identity (keys lower-cased) with its resources counted and sampled, ordered by id", () => {
     const result = runKql(identityBagReferencesQuery(), { resources: SWEEP_RESOURCES });
     expect(result.columns).toEqual([
       { name: "id", type: "string" },
-      { name: "type", type: "string" },
-      { name: "identityId", type: "string" },
+      { name: "referenceCount", type: "integer" },
+      { name: "resourceIds", type: "array" },
     ]);
     expect(result.rows).toEqual([
-      { id: SWEEP_RESOURCES[1]!.id, type: "microsoft.compute/virtualmachines", identityId: ID_VM.toLowerCase() },
-      { id: SWEEP_RESOURCES[2]!.id, type: "microsoft.machinelearningservices/workspaces", identityId: ID_PREVIEW.toLowerCase() },
-      { id: SWEEP_RESOURCES[3]!.id, type: "microsoft.containerservice/managedclusters", identityId: ID_CONTROL.toLowerCase() },
+      { id: ID_VM.toLowerCase(), referenceCount: 1, resourceIds: [SWEEP_RESOURCES[1]!.id] },
+      { id: ID_PREVIEW.toLowerCase(), referenceCount: 1, resourceIds: [SWEEP_RESOURCES[2]!.id] },
+      { id: ID_CONTROL.toLowerCase(), referenceCount: 1, resourceIds: [SWEEP_RESOURCES[3]!.id] },
     ]);
   });
 
-  it("properties: every identity id anywhere in properties, the kubelet's in its own column", () => {
+  it("properties: every identity id anywhere in properties, one row per identity and kubelet flag", () => {
     const result = runKql(propertyReferencesQuery(), { resources: SWEEP_RESOURCES });
-    expect(result.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["id:string", "type:string", "identityId:string", "kubeletIdentityId:string"]);
-    // Ordinal order: "RG.with.dots(1)" < "rg-docs" < "rg-ml" < "rg-é-日本", subscription a before b.
+    expect(result.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["id:string", "isKubelet:boolean", "referenceCount:integer", "resourceIds:array"]);
+    // Ordinal order of the lower-cased identity ids: "rg-ml" < "rg-é-日本" < "rg.with.dots(1)", subscription a
+    // before b; the resource that names no identity (app-docs) is gone.
     expect(result.rows).toEqual([
-      { id: SWEEP_RESOURCES[5]!.id, type: "microsoft.web/sites", identityId: ID_KVREF.toLowerCase(), kubeletIdentityId: "" },
-      { id: SWEEP_RESOURCES[6]!.id, type: "microsoft.web/sites", identityId: "", kubeletIdentityId: "" },
-      { id: SWEEP_RESOURCES[2]!.id, type: "microsoft.machinelearningservices/workspaces", identityId: ID_PREVIEW.toLowerCase(), kubeletIdentityId: "" },
-      { id: SWEEP_RESOURCES[4]!.id, type: "microsoft.storage/storageaccounts", identityId: ID_CMK.toLowerCase(), kubeletIdentityId: "" },
-      { id: SWEEP_RESOURCES[3]!.id, type: "microsoft.containerservice/managedclusters", identityId: ID_KUBELET.toLowerCase(), kubeletIdentityId: ID_KUBELET.toLowerCase() },
+      { id: ID_PREVIEW.toLowerCase(), isKubelet: false, referenceCount: 1, resourceIds: [SWEEP_RESOURCES[2]!.id] },
+      { id: ID_CMK.toLowerCase(), isKubelet: false, referenceCount: 1, resourceIds: [SWEEP_RESOURCES[4]!.id] },
+      { id: ID_KVREF.toLowerCase(), isKubelet: false, referenceCount: 1, resourceIds: [SWEEP_RESOURCES[5]!.id] },
+      { id: ID_KUBELET.toLowerCase(), isKubelet: true, referenceCount: 1, resourceIds: [SWEEP_RESOURCES[3]!.id] },
     ]);
   });
 
-  it("properties: several ids in one resource give one row each, in identity order", () => {
-    const both = resource(`/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.App/containerApps/ca1`, "microsoft.app/containerapps", {
-      properties: { configuration: { registries: [{ identity: ID_CMK }, { identity: ID_KVREF }, { identity: ID_CMK }] } },
-    });
-    const rows = runKql(propertyReferencesQuery(), { resources: [both] }).rows.map((r) => r.identityId);
-    expect(rows).toEqual([ID_CMK, ID_CMK, ID_KVREF].map((id) => id.toLowerCase()));
+  it("properties: an id written several times in one resource counts that resource once; the sample stops at 10", () => {
+    const app = (n: number) =>
+      resource(`/subscriptions/${SUB_A}/resourceGroups/rg/providers/Microsoft.App/containerApps/ca${n}`, "microsoft.app/containerapps", {
+        properties: { configuration: { registries: [{ identity: ID_CMK }, { identity: ID_KVREF }, { identity: ID_CMK }] } },
+      });
+    const twelve = Array.from({ length: 12 }, (_, n) => app(n));
+    const rows = runKql(propertyReferencesQuery(), { resources: twelve }).rows;
+    expect(rows.map((r) => [r.id, r.referenceCount, (r.resourceIds as string[]).length])).toEqual([
+      [ID_CMK.toLowerCase(), 12, 10],
+      [ID_KVREF.toLowerCase(), 12, 10],
+    ]);
+    expect(new Set(rows[0]!.resourceIds as string[]).size).toBe(10);
   });
 
   it("policy assignments: from policyresources only, those with user-assigned identities", () => {
     const result = runKql(policyAssignmentReferencesQuery(), { policyresources: POLICY, resources: SWEEP_RESOURCES });
     expect(compileKql(policyAssignmentReferencesQuery()).table).toBe("policyresources");
     expect(result.rows).toEqual([
-      { id: mgAssignment, type: "microsoft.authorization/policyassignments", identityId: ID_POLICY.toLowerCase() },
-      { id: subAssignment, type: "microsoft.authorization/policyassignments", identityId: ID_POLICY_SUB.toLowerCase() },
+      { id: ID_POLICY.toLowerCase(), referenceCount: 1, resourceIds: [mgAssignment] },
+      { id: ID_POLICY_SUB.toLowerCase(), referenceCount: 1, resourceIds: [subAssignment] },
     ]);
   });
 

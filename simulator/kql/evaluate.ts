@@ -621,7 +621,7 @@ interface CompiledAggregate {
   create(): Accumulator;
 }
 
-/** Aggregations of the subset: count(), max(x), min(x), arg_max(x, c1, ...), arg_min(x, c1, ...). */
+/** Aggregations of the subset: count(), max(x), min(x), arg_max(x, c1, ...), arg_min(x, c1, ...), make_set(x [, maxSize]). */
 function compileAggregate(item: NamedExpr, scope: Scope, text: string): CompiledAggregate {
   const expr = item.expr;
   if (expr.kind !== "call") {
@@ -711,7 +711,43 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
         },
       };
     }
+    case "make_set": {
+      // make_set(expr [, maxSize]): the distinct non-null values, in the order first seen (Kusto leaves the order
+      // unspecified), at most maxSize of them (Kusto's default 1,048,576). The reference sweep keeps a sample.
+      const [argument, sizeArgument, ...extra] = expr.args;
+      if (argument === undefined || extra.length > 0) {
+        throw errorAt(INVALID_QUERY, `make_set() takes 1 or 2 arguments (expr, maxSize), got ${expr.args.length}`, text, expr.pos);
+      }
+      const compiled = compileExpr(argument, scope);
+      let maxSize = 1_048_576;
+      if (sizeArgument !== undefined) {
+        const size = compileExpr(sizeArgument, scope).constant?.value;
+        if (typeof size !== "number" || !Number.isInteger(size) || size < 1) {
+          throw errorAt(INVALID_QUERY, "make_set(): maxSize must be a constant whole number of at least 1", text, sizeArgument.pos);
+        }
+        maxSize = size;
+      }
+      const derived = derivedName(argument);
+      const unchecked = item.name ?? (derived === undefined ? undefined : `set_${derived}`);
+      if (unchecked === undefined) throw errorAt(INVALID_QUERY, "Name this aggregation's column: write 'name = make_set(...)'", text, item.pos);
+      const evaluate = compiled.evaluate;
+      return {
+        columns: [{ name: checkedName(unchecked, item.pos, text), type: "dynamic" }],
+        create: () => {
+          const seen = new Map<string, unknown>();
+          return {
+            add: (row) => {
+              const value = evaluate(row);
+              if (value === null || value === undefined || seen.size >= maxSize) return;
+              const key = typeof value === "string" ? `s${value}` : `j${JSON.stringify(value)}`;
+              if (!seen.has(key)) seen.set(key, value);
+            },
+            results: () => [[...seen.values()]],
+          };
+        },
+      };
+    }
     default:
-      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count(), max(), min(), arg_max() and arg_min() are`, text, expr.pos);
+      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count(), max(), min(), arg_max(), arg_min() and make_set() are`, text, expr.pos);
   }
 }

@@ -1,6 +1,5 @@
 /**
- * Fault injection, the mutations between phases, the request log, and the same controls over HTTP
- * (`/_simulator/*`) for out-of-process callers.
+ * Fault injection, the mutations between phases, and the request log.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSimulator } from "../index.js";
@@ -9,17 +8,14 @@ import { SimClient } from "./httpsClient.js";
 
 let sim: RunningSimulator;
 let client: SimClient;
-let admin: SimClient;
 
 beforeAll(async () => {
   sim = await startFast({ identities: 40, seed: "faults", tenants: 2 });
   client = clientFor(sim);
-  admin = new SimClient(sim.endpoint, sim.ca);
 });
 
 afterAll(async () => {
   client.close();
-  admin.close();
   await sim.close();
 });
 
@@ -161,54 +157,3 @@ describe("request log", () => {
   });
 });
 
-describe("controls over HTTP (/_simulator)", () => {
-  it("sets faults, forces throttling, fails, deletes, adds and removes, and serves the log, without a token", async () => {
-    const tenantId = sim.tenants[0]!.tenantId;
-    const target = identity(12);
-
-    const faults = await admin.post("/_simulator/faults", { token: null, body: { latencyMs: 0, errorRate: 0 } });
-    expect(faults.status).toBe(200);
-    expect(faults.body.faults).toMatchObject({ latencyMs: 0, errorRate: 0 });
-
-    expect((await admin.post("/_simulator/throttle", { token: null, body: { tenantId, count: 1, retryAfterSeconds: 3 } })).status).toBe(200);
-    const throttled = await client.post(listUrl(target, "$top=0"));
-    expect(throttled.status).toBe(429);
-    expect(throttled.headers["retry-after"]).toBe("3");
-
-    expect((await admin.post("/_simulator/fail-identity", { token: null, body: { identityId: target.id, status: 503 } })).status).toBe(200);
-    expect((await client.get(getUrl(12))).status).toBe(503);
-    await admin.post("/_simulator/fail-identity", { token: null, body: { identityId: target.id, status: 200 } });
-
-    const added = await admin.post("/_simulator/add-association", { token: null, body: { identityId: target.id, resource: { name: "app-from-http" } } });
-    expect(added.body).toMatchObject({ name: "app-from-http", type: "microsoft.web/sites", subscriptionId: target.subscriptionId });
-    expect(sim.truth.associationsOf(target.id).map((a) => a.name)).toContain("app-from-http");
-    expect((await admin.post("/_simulator/remove-associations", { token: null, body: { identityId: target.id } })).status).toBe(200);
-    expect(target.associationCount).toBe(0);
-    expect((await admin.post("/_simulator/delete-identity", { token: null, body: { identityId: target.id } })).status).toBe(200);
-    expect(sim.truth.identity(target.id)).toBeUndefined();
-
-    const log = await admin.get(`/_simulator/requests?tenantId=${tenantId}&operation=listAssociatedResources`, { token: null });
-    expect(log.status).toBe(200);
-    expect(log.body.some((e: { status: number }) => e.status === 429)).toBe(true);
-    expect((await admin.send("DELETE", "/_simulator/requests", { token: null })).status).toBe(200);
-    const cleared = await admin.get("/_simulator/requests?operation=listAssociatedResources", { token: null });
-    expect(cleared.body).toEqual([]);
-
-    const token = await admin.post("/_simulator/tokens", { token: null, body: { tenantId } });
-    expect((await new SimClient(sim.endpoint, sim.ca, token.body.token as string).get(getUrl(13))).status).toBe(200);
-    const info = await admin.get("/_simulator/info", { token: null });
-    expect(info.body).toEqual({ endpoint: sim.endpoint, caFile: sim.caFile, tenants: sim.tenants });
-  });
-
-  it("answers 400 to bad bodies and 404 to unknown identities or controls", async () => {
-    expect((await admin.post("/_simulator/faults", { token: null, body: "{oops" })).status).toBe(400);
-    expect((await admin.post("/_simulator/faults", { token: null, body: { errorRate: 5 } })).status).toBe(400);
-    expect((await admin.post("/_simulator/throttle", { token: null, body: { count: 1 } })).status).toBe(400);
-    const unknown = await admin.post("/_simulator/delete-identity", {
-      token: null,
-      body: { identityId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/y" },
-    });
-    expect(unknown.status).toBe(404);
-    expect((await admin.get("/_simulator/nothing", { token: null })).status).toBe(404);
-  });
-});

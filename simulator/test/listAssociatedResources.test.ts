@@ -1,5 +1,5 @@
 /**
- * Conformance of `POST .../listAssociatedResources` over real HTTPS: filter, order, paging, the odd
+ * Conformance of `POST .../listAssociatedResources` over real HTTPS: $skip and $top, paging, the odd
  * nextLink of Microsoft's example, the empty-result shape of the CLI recording, and the errors.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -96,92 +96,16 @@ describe("listAssociatedResources: bodies", () => {
   });
 });
 
-describe("listAssociatedResources: $filter", () => {
-  const cases: [string, string, (a: AssociatedResource) => boolean][] = [
-    ["eq on type", "type eq 'microsoft.web/sites'", (a) => a.type === "microsoft.web/sites"],
-    ["eq on type, other casing", "type eq 'Microsoft.Web/Sites'", (a) => a.type === "microsoft.web/sites"],
-    ["contains on name", "contains(name, 'web')", (a) => a.name.toLowerCase().includes("web")],
-    ["contains on name, upper case", "contains(name, 'WEB')", (a) => a.name.toLowerCase().includes("web")],
-    ["contains on type", "contains(type, 'compute')", (a) => a.type.includes("compute")],
-    ["or", "type eq 'microsoft.web/sites' or type eq 'microsoft.compute/virtualmachines'", (a) => ["microsoft.web/sites", "microsoft.compute/virtualmachines"].includes(a.type)],
-    ["and", "contains(name, 'web') and type eq 'microsoft.web/sites'", (a) => a.name.includes("web") && a.type === "microsoft.web/sites"],
-    [
-      "parentheses",
-      "(type eq 'microsoft.web/sites' or type eq 'microsoft.app/containerapps') and contains(name, 'a')",
-      (a) => ["microsoft.web/sites", "microsoft.app/containerapps"].includes(a.type) && a.name.toLowerCase().includes("a"),
-    ],
-    ["no match", "name eq 'does-not-exist'", () => false],
-  ];
-
-  it.each(cases)("%s", async (_label, text, predicate) => {
-    const expected = heavyAssociations.filter(predicate);
-    const response = await client.post(listUrl(heavy, `${f(text)}&$top=100`));
-    expect(response.status).toBe(200);
-    expect(response.body.totalCount).toBe(expected.length);
-    expect(ids(response.body.value as AssociatedResource[])).toEqual(ids(expected.slice(0, 100)));
-  });
-
-  it("filters on resourceGroup, subscriptionId and subscriptionDisplayName (with '' escaping)", async () => {
-    const sample = heavyAssociations.find((a) => a.resourceGroup !== "") ?? heavyAssociations[0]!;
-    for (const [field, value] of [
-      ["resourceGroup", sample.resourceGroup.toUpperCase()],
-      ["subscriptionId", sample.subscriptionId.toUpperCase()],
-      ["subscriptionDisplayName", sample.subscriptionDisplayName],
-    ] as const) {
-      const expected = heavyAssociations.filter((a) => a[field].toLowerCase() === value.toLowerCase());
-      const response = await client.post(listUrl(heavy, `${f(`${field} eq '${value.replace(/'/g, "''")}'`)}&$top=0`));
-      expect(response.status).toBe(200);
-      expect(response.body.totalCount).toBe(expected.length);
-      expect(expected.length).toBeGreaterThan(0);
-    }
-    const apostrophes = sim.truth.tenants[0]!.subscriptions.find((s) => s.displayName.includes("'"))!;
-    const expected = heavyAssociations.filter((a) => a.subscriptionDisplayName === apostrophes.displayName);
-    const response = await client.post(listUrl(heavy, `${f(`contains(subscriptionDisplayName, '${apostrophes.displayName.replace(/'/g, "''")}')`)}&$top=0`));
-    expect(response.body.totalCount).toBe(expected.length);
-  });
-
+describe("listAssociatedResources: $filter and $orderby (not implemented), $skip, $top", () => {
   it.each([
-    ["unknown field", "colour eq 'red'"],
-    ["unknown operator", "name ne 'x'"],
-    ["unbalanced parentheses", "(name eq 'x'"],
-    ["bad literal", "name eq 42"],
-    ["unterminated literal", "name eq 'x"],
-  ])("answers 400 to a malformed filter: %s", async (_label, text) => {
-    const response = await client.post(listUrl(heavy, f(text)));
+    ["$filter", f("type eq 'microsoft.web/sites'")],
+    ["$orderby", `$orderby=${encodeURIComponent("name asc")}`],
+    ["$orderby", `$orderBy=${encodeURIComponent("name desc")}`],
+  ])("answers 400 naming the simulator to %s, rather than an unfiltered list", async (parameter, query) => {
+    const response = await client.post(listUrl(heavy, query));
     expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe("BadRequest");
-    expect(response.body.error.details[0].code).toBe("InvalidFilter");
-    expect(response.body.error.message).toMatch(/\$filter/);
-  });
-});
-
-describe("listAssociatedResources: $orderby, $skip, $top", () => {
-  type Field = "id" | "name" | "type" | "resourceGroup" | "subscriptionId" | "subscriptionDisplayName";
-  const byField = (field: Field, descending: boolean) => (a: AssociatedResource, b: AssociatedResource) => {
-    const x = a[field].toLowerCase();
-    const y = b[field].toLowerCase();
-    return x === y ? 0 : (x < y ? -1 : 1) * (descending ? -1 : 1);
-  };
-
-  it("orders ascending and descending, accepting $orderBy too", async () => {
-    const asc = [...heavyAssociations].sort(byField("name", false));
-    const desc = [...heavyAssociations].sort(byField("name", true));
-    const a = await client.post(listUrl(heavy, `$orderby=${encodeURIComponent("name asc")}&$top=50`));
-    const d = await client.post(listUrl(heavy, `$orderBy=${encodeURIComponent("name desc")}&$top=50`));
-    expect(ids(a.body.value as AssociatedResource[])).toEqual(ids(asc.slice(0, 50)));
-    expect(ids(d.body.value as AssociatedResource[])).toEqual(ids(desc.slice(0, 50)));
-  });
-
-  it("orders by several keys", async () => {
-    const expected = [...heavyAssociations].sort((a, b) => byField("type", true)(a, b) || byField("name", false)(a, b));
-    const response = await client.post(listUrl(heavy, `$orderby=${encodeURIComponent("type desc, name asc")}&$top=100`));
-    expect(ids(response.body.value as AssociatedResource[])).toEqual(ids(expected.slice(0, 100)));
-  });
-
-  it("answers 400 to a malformed $orderby", async () => {
-    const response = await client.post(listUrl(heavy, `$orderby=${encodeURIComponent("colour sideways")}`));
-    expect(response.status).toBe(400);
-    expect(response.body.error.details[0].code).toBe("InvalidOrderBy");
+    expect(response.body.error).toMatchObject({ code: "BadRequest", target: parameter });
+    expect(response.body.error.message).toContain("simulator does not implement");
   });
 
   it("skips with $skip (0 accepted) and limits with $top", async () => {
@@ -195,8 +119,6 @@ describe("listAssociatedResources: $orderby, $skip, $top", () => {
     const response = await client.post(listUrl(heavy, "$top=0"));
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ totalCount: heavy.associationCount, value: [] });
-    const filtered = await client.post(listUrl(heavy, `${f("type eq 'microsoft.web/sites'")}&$top=0`));
-    expect(filtered.body.totalCount).toBe(heavyAssociations.filter((a) => a.type === "microsoft.web/sites").length);
   });
 
   it("caps a page at 100 items", async () => {
@@ -250,20 +172,18 @@ describe("listAssociatedResources: paging and nextLink", () => {
     expect("nextLink" in pages[pages.length - 1]!.body).toBe(false);
   });
 
-  it("pages by sending the token back as $skiptoken, $skipToken or skiptoken on the action, with the filter resent", async () => {
-    const filter = f("contains(name, 'e')");
-    const expected = heavyAssociations.filter((a) => a.name.includes("e"));
+  it("pages by sending the token back as $skiptoken, $skipToken or skiptoken on the action, with $top resent", async () => {
     for (const name of ["$skiptoken", "$skipToken", "skiptoken"]) {
       const collected: AssociatedResource[] = [];
       let token: string | undefined;
       do {
-        const response = await client.post(listUrl(heavy, `${filter}&$top=37${token ? `&${name}=${encodeURIComponent(token)}` : ""}`));
+        const response = await client.post(listUrl(heavy, `$top=37${token ? `&${name}=${encodeURIComponent(token)}` : ""}`));
         expect(response.status).toBe(200);
         collected.push(...(response.body.value as AssociatedResource[]));
         // A client decodes the query string once, as URLSearchParams does.
         token = response.body.nextLink ? (new URL(response.body.nextLink as string).searchParams.get("skiptoken") ?? undefined) : undefined;
       } while (token);
-      expect(ids(collected)).toEqual(ids(expected));
+      expect(ids(collected)).toEqual(ids(heavyAssociations));
     }
   });
 

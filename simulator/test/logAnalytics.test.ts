@@ -61,11 +61,9 @@ afterAll(async () => {
 });
 
 describe("the workspace of each tenant", () => {
-  it("has a GUID workspace id, reported in the tenant info and /_simulator/info, stable for a seed", async () => {
+  it("has a GUID workspace id, reported in the tenant info, stable for a seed", async () => {
     expect(workspace(0)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(workspace(1)).not.toBe(workspace(0));
-    const info = await client.get("/_simulator/info", { token: null });
-    expect(info.body.tenants.map((t: { workspaceId: string }) => t.workspaceId)).toEqual([workspace(0), workspace(1)]);
     const again = await startFast({ identities: 200, seed: "log-analytics", tenants: 2 });
     try {
       expect(again.tenants.map((t) => t.workspaceId)).toEqual(sim.tenants.map((t) => t.workspaceId));
@@ -310,53 +308,47 @@ describe("the generated sign-in logs", () => {
 });
 
 describe("controls", () => {
-  it("POST /_simulator/sign-in logs a sign-in that the next query sees", async () => {
+  it("addSignIn logs a sign-in that the next query sees", async () => {
     const identity = sim.truth.tenants[0]!.identities.find((i) => sim.truth.signInsOf(i.id).length === 0)!;
     const at = new Date(Date.now() - 3_600_000).toISOString();
-    const added = await client.post("/_simulator/sign-in", { token: null, body: { identityId: identity.id, at, resource: "Microsoft Graph" } });
-    expect(added.status).toBe(200);
-    expect(added.body).toEqual({ at, resultType: "0", resource: "Microsoft Graph" });
+    expect(sim.addSignIn(identity.id, { at, resource: "Microsoft Graph" })).toEqual({ at, resultType: "0", resource: "Microsoft Graph" });
     expect(sim.truth.lastSuccessfulSignIn(identity.id)).toEqual({ at, resultType: "0", resource: "Microsoft Graph" });
     const res = await query(`${TABLE} | where ServicePrincipalId == "${identity.principalId}" | project ResourceDisplayName, AppId, ServicePrincipalName, ResultType, Category, OperationName, Type, TenantId`, "PT2H");
     expect(res.body.tables[0].rows).toEqual([["Microsoft Graph", identity.clientId, identity.name, "0", "ManagedIdentitySignInLogs", "Sign-in activity", TABLE, workspace()]]);
-    const failed = await client.post("/_simulator/sign-in", { token: null, body: { identityId: identity.id, resultType: "500011" } });
-    expect(failed.body.resultType).toBe("500011");
+    expect(sim.addSignIn(identity.id, { resultType: "500011" }).resultType).toBe("500011");
     expect(sim.truth.lastSuccessfulSignIn(identity.id)?.at).toBe(at);
-    const unknown = await client.post("/_simulator/sign-in", { token: null, body: { identityId: "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope" } });
-    expect(unknown.status).toBe(404);
-    const bad = await client.post("/_simulator/sign-in", { token: null, body: { identityId: identity.id, at: "yesterday" } });
-    expect(bad.status).toBe(400);
+    expect(() => sim.addSignIn("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/x/providers/Microsoft.ManagedIdentity/userAssignedIdentities/nope")).toThrow();
+    expect(() => sim.addSignIn(identity.id, { at: "yesterday" })).toThrow(TypeError);
   });
 
-  it("POST /_simulator/sign-in-logs removes and restores the table", async () => {
+  it("setSignInLogs removes and restores the table", async () => {
     const tenantId = sim.tenants[0]!.tenantId;
-    expect((await client.post("/_simulator/sign-in-logs", { token: null, body: { tenantId, present: false } })).status).toBe(200);
+    sim.setSignInLogs(tenantId, false);
     const missing = await query(`${TABLE} | count`);
     expect(missing.status).toBe(400);
     expect(missing.body.error.innererror.innererror.code).toBe("SEM0100");
-    expect((await client.post("/_simulator/sign-in-logs", { token: null, body: { tenantId, present: true } })).status).toBe(200);
+    sim.setSignInLogs(tenantId, true);
     expect((await query(`${TABLE} | count`)).status).toBe(200);
   });
 
-  it("POST /_simulator/logs-fault answers the next queries with a partial result or a status", async () => {
-    expect((await client.post("/_simulator/logs-fault", { token: null, body: { partial: true } })).status).toBe(200);
+  it("failLogsQueries answers the next queries with a partial result or a status", async () => {
+    sim.failLogsQueries({ partial: true });
     const whole = column((await query(`${TABLE} | count`)).body); // the fault is consumed here
     expect(whole).toHaveLength(1);
     const full = await query(`${TABLE} | project Id`);
-    await client.post("/_simulator/logs-fault", { token: null, body: { partial: true } });
+    sim.failLogsQueries({ partial: true });
     const partial = await query(`${TABLE} | project Id`);
     expect(partial.status).toBe(200);
     expect(partial.body.tables[0].rows.length).toBe(Math.ceil(full.body.tables[0].rows.length / 2));
     expect(partial.body.error).toMatchObject({ code: "PartialError", message: "There were some errors when processing your query.", details: [{ code: "EngineError" }] });
 
-    await client.post("/_simulator/logs-fault", { token: null, body: { status: 429, count: 2 } });
+    sim.failLogsQueries({ status: 429, count: 2 });
     const throttled = await query(`${TABLE} | count`);
     expect(throttled.status).toBe(429);
     expect(throttled.headers["retry-after"]).toBe("1");
     expect((await query(`${TABLE} | count`)).status).toBe(429);
     expect((await query(`${TABLE} | count`)).status).toBe(200);
-    const invalid = await client.post("/_simulator/logs-fault", { token: null, body: { status: 200 } });
-    expect(invalid.status).toBe(400);
+    expect(() => sim.failLogsQueries({ status: 200 })).toThrow(TypeError);
   });
 });
 

@@ -4,8 +4,9 @@
  */
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import { accountedFor, runPhase, type AuditRun } from "../audit/model.js";
-import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
+import { accountedFor, runPhase, type AuditRun } from "../model/run.js";
+import { buildRunReport, readStoredReport } from "../audit/runReport.js";
+import type { FindingsSettings } from "../config.js";
 import { createAuditRun } from "../audit/startAudit.js";
 import { encodeQueueMessage } from "../queues.js";
 import { renderReport, type ReportFormat } from "../report/render.js";
@@ -135,7 +136,7 @@ export function getIdentityHistoryRequest(ctx: ApiContext, params: { subscriptio
       runId: r.runId,
       runStartedAt: r.runStartedAt,
       status: r.status,
-      // The verdict the run's findings step decided and stored, from all the run's evidence; a run whose
+      // The verdict the run's report step decided and stored, from all the run's evidence; a run whose
       // report is not built yet has none (a verdict on partial evidence could say `unused` too early).
       verdict: r.verdict ?? null,
       reasons: r.reasons ?? null,

@@ -2,6 +2,7 @@
  * Validation of everything that arrives over HTTP. Nothing from a request reaches an OData filter, a
  * KQL query or a storage key without passing through here.
  */
+import { z } from "zod";
 import { canonicalIdentityId } from "../arm/index.js";
 import type { AuditScope } from "../arm/types.js";
 import { isGuid, isManagementGroupId, MAX_SCOPE_ITEMS } from "../config.js";
@@ -20,28 +21,54 @@ const IDENTITY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{2,127}$/;
  */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-export function parseRunId(value: string | undefined): string {
-  if (!value || !RUN_ID.test(value)) throw badRequest(`"${truncate(value ?? "")}" is not a run id (expected like 20261127020000-1a2b3c4d)`);
-  return value;
+/**
+ * The value `schema` makes of `value`, or a 400 naming its first problem: the field (`"subscriptions[3]"`),
+ * what it must be, and the bad value cut short (or its type, for a value that is not text).
+ */
+function parseOrBadRequest<T>(schema: z.ZodType<T>, value: unknown): T {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const { issues } = parsed.error;
+  // A body's own problems (unknown fields, both scopes) come first: they say what the body is for.
+  const issue = issues.find((i) => i.path.length === 0) ?? issues[0]!;
+  if (issue.path.length === 0) throw badRequest(issue.message);
+  const field = issue.path.map((part, i) => (typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`)).join("");
+  throw badRequest(`"${field}" ${issue.message}`);
 }
 
-export function parseFormat(value: string | null): ReportFormat {
-  const format = (value ?? "json").toLowerCase();
-  if (!isReportFormat(format)) throw badRequest(`Unknown report format "${truncate(value ?? "")}"; use one of ${REPORT_FORMATS.join(", ")}`);
-  return format;
+/** Text that passes `check`; the error quotes it, cut short, or names its type when it is not text. */
+function checkedText(check: (value: string) => boolean, what: string) {
+  return z.string({ error: (issue) => `is not ${what}: it is ${typeOf(issue.input)}` }).refine(check, { error: (issue) => `is not ${what}: "${truncate(String(issue.input))}"` });
 }
+
+const runIdSchema = z.string().regex(RUN_ID, { error: (issue) => `"${truncate(String(issue.input))}" is not a run id (expected like 20261127020000-1a2b3c4d)` });
+
+export function parseRunId(value: string | undefined): string {
+  return parseOrBadRequest(runIdSchema, value ?? "");
+}
+
+const formatSchema = z
+  .string()
+  .refine((value) => isReportFormat(value.toLowerCase()), {
+    error: (issue) => `Unknown report format "${truncate(String(issue.input))}"; use one of ${REPORT_FORMATS.join(", ")}`,
+  })
+  .transform((value) => value.toLowerCase() as ReportFormat);
+
+export function parseFormat(value: string | null): ReportFormat {
+  return parseOrBadRequest(formatSchema, value ?? "json");
+}
+
+const identityPathSchema = z
+  .object({
+    subscriptionId: checkedText(isGuid, "a subscription id (GUID)"),
+    resourceGroup: checkedText((rg) => RESOURCE_GROUP.test(rg) && !rg.endsWith("."), "a valid resource group name"),
+    name: checkedText((name) => IDENTITY_NAME.test(name), "a valid user-assigned identity name"),
+  })
+  .transform((path) => ({ ...path, id: canonicalIdentityId(path) }));
 
 export function parseIdentityPath(params: { subscriptionId?: string; resourceGroup?: string; name?: string }) {
   const { subscriptionId = "", resourceGroup = "", name = "" } = params;
-  if (!isGuid(subscriptionId)) throw badRequest(`"${truncate(subscriptionId)}" is not a subscription id (GUID)`);
-  if (!RESOURCE_GROUP.test(resourceGroup) || resourceGroup.endsWith(".")) throw badRequest(`"${truncate(resourceGroup)}" is not a valid resource group name`);
-  if (!IDENTITY_NAME.test(name)) throw badRequest(`"${truncate(name)}" is not a valid user-assigned identity name`);
-  return {
-    subscriptionId,
-    resourceGroup,
-    name,
-    id: canonicalIdentityId({ subscriptionId, resourceGroup, name }),
-  };
+  return parseOrBadRequest(identityPathSchema, { subscriptionId, resourceGroup, name });
 }
 
 /** What a JSON value is, for an error message: never the value itself (it may be nested thousands deep). */
@@ -51,16 +78,40 @@ function typeOf(value: unknown): string {
   return typeof value === "object" ? "an object" : `a ${typeof value}`;
 }
 
-function stringList(value: unknown, field: string, check: (s: string) => boolean, what: string): string[] {
-  if (!Array.isArray(value)) throw badRequest(`"${field}" must be an array of ${what}s, not ${typeOf(value)}`);
-  if (value.length === 0) throw badRequest(`"${field}" is empty; omit it to audit the whole tenant`);
-  if (value.length > MAX_SCOPE_ITEMS) throw badRequest(`"${field}" lists ${value.length} items; at most ${MAX_SCOPE_ITEMS}`);
-  return value.map((item: unknown, i) => {
-    if (typeof item !== "string") throw badRequest(`"${field}[${i}]" is not a ${what}: it is ${typeOf(item)}`);
-    if (!check(item)) throw badRequest(`"${field}[${i}]" is not a ${what}: "${truncate(item)}"`);
-    return item;
-  });
+/** A scope list: 1 to MAX_SCOPE_ITEMS items, each text that passes `check`. */
+function scopeList(check: (s: string) => boolean, what: string) {
+  return z
+    .array(checkedText(check, `a ${what}`), { error: (issue) => `must be an array of ${what}s, not ${typeOf(issue.input)}` })
+    .min(1, { error: "is empty; omit it to audit the whole tenant" })
+    .max(MAX_SCOPE_ITEMS, { error: (issue) => `lists ${Array.isArray(issue.input) ? issue.input.length : "too many"} items; at most ${MAX_SCOPE_ITEMS}` });
 }
+
+const START_FIELDS = ["subscriptions", "managementGroups"] as const;
+
+/** Body of `POST /api/audits`, parsed from JSON. */
+const startAuditBodySchema = z
+  .strictObject(
+    {
+      subscriptions: scopeList(isGuid, "subscription id (GUID)").optional(),
+      managementGroups: scopeList(isManagementGroupId, "management group id").optional(),
+    },
+    {
+      error: (issue) => {
+        if (issue.code !== "unrecognized_keys") return "The body must be a JSON object";
+        const names = issue.keys.slice(0, 5).map((f) => `"${truncate(f)}"`).join(", ");
+        return `Unknown field(s): ${names}${issue.keys.length > 5 ? ", …" : ""}; allowed: ${START_FIELDS.join(", ")}`;
+      },
+    },
+  )
+  .superRefine(
+    (body, ctx) => {
+      if (body.subscriptions !== undefined && body.managementGroups !== undefined) {
+        ctx.addIssue({ code: "custom", message: "Give subscriptions or managementGroups, not both", path: [] });
+      }
+    },
+    // Also when a list is bad: "not both" says more than the first bad item of one of them.
+    { when: (payload) => typeof payload.value === "object" && payload.value !== null && !Array.isArray(payload.value) },
+  );
 
 /** The parts of an HTTP request a body is read from (the Functions `HttpRequest`, or a fetch `Request`). */
 export interface RequestWithBody {
@@ -110,24 +161,15 @@ export async function readJsonBody(request: RequestWithBody, maxBytes = MAX_BODY
 /** Body of `POST /api/audits`: empty, `{}`, `{"subscriptions":[...]}` or `{"managementGroups":[...]}`. */
 export function parseStartAuditBody(text: string, defaultScope: AuditScope): AuditScope {
   if (text.trim() === "") return defaultScope;
-  let body: unknown;
+  let json: unknown;
   try {
-    body = JSON.parse(text);
+    json = JSON.parse(text);
   } catch (error) {
     throw badRequest(`The body is not valid JSON: ${(error as Error).message}`);
   }
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw badRequest("The body must be a JSON object");
-  const fields = Object.keys(body);
-  const unknown = fields.filter((f) => f !== "subscriptions" && f !== "managementGroups");
-  if (unknown.length > 0) throw badRequest(`Unknown field(s): ${unknown.slice(0, 5).map((f) => `"${truncate(f)}"`).join(", ")}${unknown.length > 5 ? ", …" : ""}; allowed: subscriptions, managementGroups`);
-  const b = body as { subscriptions?: unknown; managementGroups?: unknown };
-  if (b.subscriptions !== undefined && b.managementGroups !== undefined) throw badRequest("Give subscriptions or managementGroups, not both");
-  if (b.subscriptions !== undefined) {
-    return { subscriptions: [...new Set(stringList(b.subscriptions, "subscriptions", isGuid, "subscription id (GUID)").map((s) => s.toLowerCase()))], managementGroups: [] };
-  }
-  if (b.managementGroups !== undefined) {
-    return { subscriptions: [], managementGroups: [...new Set(stringList(b.managementGroups, "managementGroups", isManagementGroupId, "management group id"))] };
-  }
+  const body = parseOrBadRequest(startAuditBodySchema, json);
+  if (body.subscriptions !== undefined) return { subscriptions: [...new Set(body.subscriptions.map((s) => s.toLowerCase()))], managementGroups: [] };
+  if (body.managementGroups !== undefined) return { subscriptions: [], managementGroups: [...new Set(body.managementGroups)] };
   return defaultScope;
 }
 

@@ -1,6 +1,7 @@
 /**
  * One ARM request, exactly once: the HTTP layer under the Managed Identity calls that have no SDK method
- * (`listAssociatedResources` is in no released `@azure/arm-msi`; reference README §4).
+ * (`listAssociatedResources` is in no released `@azure/arm-msi`: 2.1.0 targets 2023-01-31 and 2.2.0 2024-11-30,
+ * neither of which has it; Azure/azure-sdk-for-js `sdk/msi/arm-msi`).
  *
  * The pipeline is core-rest-pipeline's default one minus its retry policy and its redirect policy, plus the
  * bearer-token policy: every attempt the app makes is one HTTP request that went through the caller's rate
@@ -21,7 +22,7 @@ import {
   type PipelineResponse,
 } from "@azure/core-rest-pipeline";
 import type { ArmConnection } from "./connection.js";
-import { armErrorFromResponse, excerpt, isAbortError, malformedResponseError, networkError } from "./errors.js";
+import { armErrorFromResponse, excerpt, malformedResponseError, networkError } from "./errors.js";
 
 /** Sent in User-Agent so that ARM logs and throttling reports name this app. */
 export const USER_AGENT_PREFIX = "uami-audit";
@@ -49,9 +50,6 @@ export interface ArmRequest {
   method: "GET" | "POST";
   /** Absolute URL on the connection's endpoint. */
   url: string;
-  abortSignal?: AbortSignal;
-  /** Per-request timeout; 0 = none. */
-  timeoutMs?: number;
 }
 
 export interface ArmJsonResponse {
@@ -60,13 +58,13 @@ export interface ArmJsonResponse {
   body: unknown;
 }
 
-/** Default per-request timeout: ARM answers in seconds; a stuck socket should not hold a queue message. */
-export const DEFAULT_TIMEOUT_MS = 60_000;
+/** Per-request timeout: ARM answers in seconds; a stuck socket should not hold a queue message. */
+const REQUEST_TIMEOUT_MS = 60_000;
 
 /**
  * Sends one request and returns the parsed JSON body of a 2xx response. Throws ArmError for an error
  * status (body parsed as CloudError when it is one), for a network failure (status 0, transient), and for a
- * 2xx body that is not JSON. An abort is rethrown as is.
+ * 2xx body that is not JSON.
  */
 export async function sendArmRequest(conn: ArmConnection, req: ArmRequest): Promise<ArmJsonResponse> {
   const request = createPipelineRequest({
@@ -78,14 +76,12 @@ export async function sendArmRequest(conn: ArmConnection, req: ArmRequest): Prom
       // (reference: azure-cli .../recordings/test_identity_management.yaml, `identity list-resources`).
       ...(req.method === "POST" ? { "content-length": "0" } : {}),
     }),
-    timeout: req.timeoutMs ?? DEFAULT_TIMEOUT_MS,
-    ...(req.abortSignal ? { abortSignal: req.abortSignal } : {}),
+    timeout: REQUEST_TIMEOUT_MS,
   });
   let response: PipelineResponse;
   try {
     response = await noRetryPipeline(conn).sendRequest(conn.httpClient, request);
   } catch (e) {
-    if (isAbortError(e)) throw e;
     throw networkError(req.operation, req.resourceId, e);
   }
   const text = response.bodyAsText ?? "";

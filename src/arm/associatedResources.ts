@@ -1,7 +1,7 @@
 /**
  * `POST …/userAssignedIdentities/{name}/listAssociatedResources`: which Azure resources use an identity.
  *
- * Contract (reference folder, see test/fixtures/README.md):
+ * Contract (the copies in test/fixtures/, origins in its README):
  * - swagger msi/…/preview/2022-01-31-preview/ManagedIdentity.json, operation
  *   `UserAssignedIdentities_ListAssociatedResources`: query `$filter`, `$orderby`, `$top`, `$skip`,
  *   `$skipToken`, `api-version`; response `{totalCount, value: AzureResource[], nextLink}`.
@@ -37,11 +37,8 @@ export const DEFAULT_ASSOCIATED_RESOURCES_API_VERSION: AssociatedResourcesApiVer
 const OPERATION = "listAssociatedResources";
 
 export interface AssociatedResourcesOptions {
-  /** Default 2022-01-31-preview. */
+  /** Default 2022-01-31-preview; the run's probe may move the audit to another preview version. */
   apiVersion?: AssociatedResourcesApiVersion;
-  abortSignal?: AbortSignal;
-  /** Per-request timeout in ms (default 60 000). */
-  timeoutMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -225,14 +222,15 @@ export async function listAssociatedResourcesPage(
     resourceId: identityId,
     method: "POST",
     url,
-    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   });
   return parseAssociatedResourcesPage(response.body, { operation: OPERATION, resourceId: identityId, status: response.status });
 }
 
 export interface ListAllAssociatedResourcesOptions extends AssociatedResourcesOptions {
-  /** Stop with an error after this many pages (default 1000): a server looping on tokens cannot hang a run. */
+  /**
+   * Stop with an error after this many pages (default 1000): a server looping on tokens cannot hang a run.
+   * The audit keeps the default; the option stays so a test reaches the guard without 1,000 pages.
+   */
   maxPages?: number;
   /**
    * Called when a page's request fails (429, 5xx, no answer, ...) with the error and how many pages were
@@ -332,12 +330,9 @@ export interface ProbeOptions {
   beforeRequest?: () => Promise<void>;
   /** Called after a 429 with its wait (Retry-After, 1000 ms when absent), before the same version is tried again. Default: sleep that long. */
   onThrottled?: (retryAfterMs: number) => Promise<void>;
-  /** Attempts per version after 429s and transient failures (5xx, 408, no response), default 3. */
+  /** Attempts per version after 429s and transient failures (5xx, 408, no response), default 3 (tests lower it). */
   maxAttempts?: number;
-  abortSignal?: AbortSignal;
-  /** Per-request timeout in ms (default 60 000). */
-  timeoutMs?: number;
-  /** First backoff after a transient failure, doubled each time, default 1000 ms. */
+  /** First backoff after a transient failure, doubled each time, default 1000 ms (tests set 0 to run fast). */
   retryDelayMs?: number;
 }
 
@@ -391,9 +386,8 @@ function probeOption(name: string, value: number | undefined, fallback: number, 
   return value;
 }
 
-async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return;
-  await delay(ms, undefined, signal ? { signal } : {});
+async function sleep(ms: number): Promise<void> {
+  if (ms > 0) await delay(ms);
 }
 
 type VersionOutcome =
@@ -421,7 +415,7 @@ type VersionOutcome =
  * outage must not switch the audit to its degraded mode, and the per-identity checks that follow retry and
  * report the real problem themselves (and `isApiGone` recognises the API vanishing then). Any other error (401,
  * 403, another 400) is thrown as the ArmError: it is no answer to "which version", and retrying would not
- * change it. An abort is rethrown.
+ * change it.
  */
 export async function probeAssociatedResourcesApi(
   conn: ArmConnection,
@@ -487,11 +481,7 @@ async function probeVersion(
   for (let attempt = 1; ; attempt += 1) {
     await options.beforeRequest?.();
     try {
-      await listAssociatedResourcesPage(conn, identityId, { top: 1 }, {
-        apiVersion,
-        ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-      });
+      await listAssociatedResourcesPage(conn, identityId, { top: 1 }, { apiVersion });
       return { kind: "available" };
     } catch (e) {
       if (!(e instanceof ArmError)) throw e;
@@ -503,9 +493,9 @@ async function probeVersion(
       if (e.status === 429) {
         const retryAfterMs = e.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS;
         if (options.onThrottled) await options.onThrottled(retryAfterMs);
-        else await sleep(retryAfterMs, options.abortSignal);
+        else await sleep(retryAfterMs);
       } else {
-        await sleep(Math.min(30_000, e.retryAfterMs ?? retryDelayMs * 2 ** (attempt - 1)), options.abortSignal);
+        await sleep(Math.min(30_000, e.retryAfterMs ?? retryDelayMs * 2 ** (attempt - 1)));
       }
     }
   }

@@ -19,10 +19,8 @@ export interface ArmConnectionOptions {
   token?: string;
   /** PEM file of an extra CA to trust (the simulator's self-signed certificate). */
   caFile?: string;
-  /** PEM text of an extra CA to trust. */
+  /** PEM text of an extra CA to trust (tests and benchmarks hold the simulator's certificate in memory). */
   ca?: string;
-  /** Any TokenCredential; default `DefaultAzureCredential`. Exclusive with `token`. */
-  credential?: TokenCredential;
 }
 
 export interface ArmConnection {
@@ -97,17 +95,12 @@ function readCa(options: ArmConnectionOptions): string[] {
 }
 
 /**
- * Builds the connection. Without `token` or `credential`, uses `DefaultAzureCredential` (managed identity
- * in Azure, `az login` locally). With `ca`/`caFile`, trusts that CA in addition to Node's built-in roots.
+ * Builds the connection. Without `token`, uses `DefaultAzureCredential` (managed identity in Azure,
+ * `az login` locally). With `ca`/`caFile`, trusts that CA in addition to Node's built-in roots.
  */
 export function createArmConnection(options: ArmConnectionOptions = {}): ArmConnection {
-  if (options.token !== undefined && options.credential !== undefined) {
-    throw new TypeError("createArmConnection: give either `token` or `credential`, not both");
-  }
   const endpoint = normaliseEndpoint(options.endpoint ?? DEFAULT_ARM_ENDPOINT);
-  const credential =
-    options.credential ??
-    (options.token !== undefined ? staticTokenCredential(options.token) : new DefaultAzureCredential());
+  const credential = options.token !== undefined ? staticTokenCredential(options.token) : new DefaultAzureCredential();
   const cas = readCa(options);
   // `ca` replaces Node's default trust store for this agent, so the public roots are added back:
   // a connection trusting the simulator can still reach a real endpoint.

@@ -8,7 +8,7 @@
  *   (reference: msi/.../2022-01-31-preview/ManagedIdentity.json, seeds/003_35fe0356a105438c.txt);
  * - Resource Graph `ErrorResponse {error:{code,message,details[{code,message}]}}`
  *   (reference: resourcegraph/.../2021-03-01/resourcegraph.json). Its real 429 body puts the useful text in
- *   `details[0].message` (Azure/azure-cli-extensions#3325, quoted in the reference README §5).
+ *   `details[0].message` (Azure/azure-cli-extensions#3325).
  * Anything else (an HTML page from a proxy, a truncated body) is reported as such, truncated.
  */
 
@@ -330,12 +330,6 @@ function errorCodeOf(cause: unknown): string | undefined {
   const rec = asRecord(cause);
   const code = rec?.code;
   return typeof code === "string" && code ? code : undefined;
-}
-
-/** True for an error thrown because the caller aborted (not a failure of Azure's). */
-export function isAbortError(e: unknown): boolean {
-  const rec = asRecord(e);
-  return rec?.name === "AbortError";
 }
 
 /**

@@ -5,7 +5,7 @@
  *
  * Retries: none here, on purpose, like listAssociatedResources (armRequest.ts). The audit's queue already
  * retries transient failures and re-enqueues on 429; an SDK retry underneath would hide requests from the
- * run's request counter and from the caller's limiter (`beforeEachRequest` runs before every request).
+ * run's request counter and from the caller's read pacing (the audit paces each call, audit/deps.ts).
  */
 import type { FederatedIdentityCredential, IdentityDetails } from "./types.js";
 import type { ArmConnection } from "./connection.js";
@@ -16,14 +16,6 @@ import { identityPath } from "./resourceId.js";
 
 /** The stable Managed Identity API (has GET and FIC list; has no listAssociatedResources). */
 export const IDENTITY_API_VERSION = "2023-01-31";
-
-export interface IdentityRequestOptions {
-  abortSignal?: AbortSignal;
-  /** Called before every HTTP request (the caller's rate limiter / request counter). */
-  beforeEachRequest?: () => Promise<void>;
-  /** Per-request timeout in ms (default 60 000). */
-  timeoutMs?: number;
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Parsers
@@ -120,21 +112,9 @@ export function parseFederatedCredentialsPage(
 // ---------------------------------------------------------------------------------------------------
 
 /** `GET …/userAssignedIdentities/{name}?api-version=2023-01-31`. A deleted identity gives a 404 ArmError. */
-export async function getIdentity(
-  conn: ArmConnection,
-  identityId: string,
-  options: IdentityRequestOptions = {},
-): Promise<IdentityDetails> {
+export async function getIdentity(conn: ArmConnection, identityId: string): Promise<IdentityDetails> {
   const url = `${conn.endpoint}${identityPath(identityId)}?api-version=${IDENTITY_API_VERSION}`;
-  await options.beforeEachRequest?.();
-  const response = await sendArmRequest(conn, {
-    operation: "getIdentity",
-    resourceId: identityId,
-    method: "GET",
-    url,
-    ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-  });
+  const response = await sendArmRequest(conn, { operation: "getIdentity", resourceId: identityId, method: "GET", url });
   return parseIdentity(response.body, { operation: "getIdentity", resourceId: identityId, status: response.status });
 }
 
@@ -155,8 +135,11 @@ export function nextLinkOnEndpoint(endpoint: string, nextLink: string, apiVersio
   return `${url}${url.includes("?") ? "&" : "?"}api-version=${apiVersion}`;
 }
 
-export interface ListFederatedCredentialsOptions extends IdentityRequestOptions {
-  /** Stop with an error after this many pages (default 50; an identity holds at most 20 FICs). */
+export interface ListFederatedCredentialsOptions {
+  /**
+   * Stop with an error after this many pages (default 50; an identity holds at most 20 FICs). The audit
+   * keeps the default; the option stays so a test reaches the guard in a few pages.
+   */
   maxPages?: number;
 }
 
@@ -176,15 +159,7 @@ export async function listFederatedCredentials(
   const seen = new Set<string>();
   for (let pages = 1; ; pages += 1) {
     seen.add(url);
-    await options.beforeEachRequest?.();
-    const response = await sendArmRequest(conn, {
-      operation,
-      resourceId: identityId,
-      method: "GET",
-      url,
-      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
+    const response = await sendArmRequest(conn, { operation, resourceId: identityId, method: "GET", url });
     const page = parseFederatedCredentialsPage(response.body, { operation, resourceId: identityId, status: response.status });
     credentials.push(...page.value);
     if (page.nextLink === undefined) return credentials;

@@ -50,8 +50,11 @@ export function subscriptionNamesQuery(): string {
 }
 
 /**
- * The reference sweep (see `referenceSweep.ts`): every resource that names a user-assigned identity, one row
- * per (resource, identity). Three queries, because Resource Graph keeps the evidence in three places:
+ * The reference sweep (see `referenceSweep.ts`): every identity that a resource names, summarised in the query
+ * to one row per identity (per kind, for the property query), so the sweep costs about one Resource Graph page
+ * per 1,000 referenced identities instead of one per 1,000 (resource, identity) pairs: at 10,000 identities
+ * that is ~30 pages instead of ~150, and pages are what Resource Graph's quota (15 queries per 5 s) counts.
+ * Three queries, because Resource Graph keeps the evidence in three places:
  *
  * - `identity.userAssignedIdentities`: the bag whose keys are the identities a resource runs as. Keys keep
  *   whatever casing the resource's author wrote, hence `tolower`.
@@ -59,31 +62,52 @@ export function subscriptionNamesQuery(): string {
  *   pulls, the AKS kubelet identity (`identityProfile.kubeletidentity.resourceId`) and many more keep an
  *   identity's id somewhere in `properties`. Listing paths one by one would miss the next service, so the
  *   whole bag is serialised (`tostring`), lower-cased and every identity id is extracted (`extract_all`).
- *   The kubelet id is projected on its own so the client can name that reference `kubelet`.
+ *   Whether the id is the cluster's kubelet identity is kept (`isKubelet`) so the client can name that
+ *   reference `kubelet`.
  * - `policyresources`: policy assignments (deployIfNotExists / modify) run as an identity; they live in
  *   their own table and are assigned at management groups above a subscription as well as at resource
  *   groups below it, so the sweep sends this one with `authorizationScopeFilter: AtScopeAboveAndBelow`
  *   (POLICY_ASSIGNMENT_SCOPE_FILTER in referenceSweep.ts).
  *
- * Operators: `where`, `extend`, `mv-expand`, `project`, `order by`, all in Resource Graph's list of
- * supported tabular operators (learn.microsoft.com/azure/governance/resource-graph/concepts/query-language,
- * "Supported tabular/top level operators", ms.date 03/20/2024). That list says of `mv-expand`: "RowLimit max
- * of 400. The default is 128. Limit of 2 mv-expand in a single query". Without an explicit limit a resource
- * naming more than 128 identities (or an identity id repeated more than 128 times in its properties: each
- * `extract_all` match is a row) would silently lose rows, so every `mv-expand` asks for the documented
- * maximum, `limit 400`. Scalar functions (`isnotnull`, `bag_keys`, `tolower`, `tostring`, `extract_all`):
- * the page only says Resource Graph supports "a subset of KQL scalar functions" without listing them;
- * `bag_keys(identity.userAssignedIdentities)` and `tostring` over `policyresources` rows are used in
- * Microsoft's own Resource Graph queries (Azure/terraform-state-importer, .config/alz.management-groups.config.yaml).
- * Every query pages on `id`, tie-broken by `identityId`, as ARG's paging guidance asks.
+ * Each row: `id` (the identity's id, lower case), `referenceCount` (distinct resources naming it: `distinct`
+ * first, so an id written twice in one resource counts once) and `resourceIds` (up to
+ * REFERENCE_SAMPLE_SIZE of them, `make_set`; their types are read from the ids by the client). Paging stays
+ * possible: `id` is a string column (ARG cannot page when every output column is dynamic) and unique per row
+ * (with `isKubelet` for the property query), and no `limit`/`take` is used (paging-results concept page).
+ *
+ * Operators: `where`, `extend`, `mv-expand`, `project`, `distinct`, `summarize`, `order by`, all in Resource
+ * Graph's list of supported tabular operators (learn.microsoft.com/azure/governance/resource-graph/concepts/
+ * query-language, "Supported tabular/top level operators", ms.date 03/20/2024). That list says of `mv-expand`:
+ * "RowLimit max of 400. The default is 128. Limit of 2 mv-expand in a single query". Without an explicit
+ * limit a resource naming more than 128 identities (or an identity id repeated more than 128 times in its
+ * properties: each `extract_all` match is a row) would silently lose rows, so every `mv-expand` asks for the
+ * documented maximum, `limit 400`. `summarize make_set(id)` is Microsoft's own Resource Graph example (the
+ * paging-results concept page, "Retrieve all resource IDs"). Scalar functions (`isnotnull`, `isnotempty`,
+ * `bag_keys`, `tolower`, `tostring`, `extract_all`): the page only says Resource Graph supports "a subset of
+ * KQL scalar functions" without listing them; `bag_keys(identity.userAssignedIdentities)` and `tostring` over
+ * `policyresources` rows are used in Microsoft's own Resource Graph queries (Azure/terraform-state-importer,
+ * .config/alz.management-groups.config.yaml).
  */
+export const REFERENCE_SAMPLE_SIZE = 10;
+
+/** Rows of (resource `id`, `identityId`) pairs, de-duplicated, summarised to one row per identity. */
+function summarisedPerIdentity(extraKeys: string[] = []): string[] {
+  const keys = ["identityId", ...extraKeys].join(", ");
+  return [
+    `| distinct id, ${keys}`,
+    `| summarize referenceCount = count(), resourceIds = make_set(id, ${REFERENCE_SAMPLE_SIZE}) by ${keys}`,
+    `| project id = ${keys}, referenceCount, resourceIds`,
+    `| order by ${["id", ...extraKeys].map((k) => `${k} asc`).join(", ")}`,
+  ];
+}
+
 export function identityBagReferencesQuery(): string {
   return [
     "resources",
     "| where isnotnull(identity.userAssignedIdentities)",
     "| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400",
-    "| project id, type, identityId = tolower(identityKey)",
-    "| order by id asc, identityId asc",
+    "| project id, identityId = tolower(identityKey)",
+    ...summarisedPerIdentity(),
   ].join("\n");
 }
 
@@ -95,8 +119,9 @@ export function propertyReferencesQuery(): string {
     "| extend propertiesText = tolower(tostring(properties))",
     "| where propertiesText contains 'microsoft.managedidentity/userassignedidentities/'",
     `| mv-expand identityId = extract_all(@'(/subscriptions/[^/"]+/resourcegroups/[^/"]+/providers/microsoft\\.managedidentity/userassignedidentities/[^/"\\\\?#]+)', propertiesText) to typeof(string) limit 400`,
-    "| project id, type, identityId, kubeletIdentityId = tolower(tostring(properties.identityProfile.kubeletidentity.resourceId))",
-    "| order by id asc, identityId asc",
+    "| where isnotempty(identityId)",
+    "| project id, identityId, isKubelet = identityId == tolower(tostring(properties.identityProfile.kubeletidentity.resourceId))",
+    ...summarisedPerIdentity(["isKubelet"]),
   ].join("\n");
 }
 
@@ -107,8 +132,8 @@ export function policyAssignmentReferencesQuery(): string {
     "| where type =~ 'microsoft.authorization/policyassignments'",
     "| where isnotnull(identity.userAssignedIdentities)",
     "| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400",
-    "| project id, type, identityId = tolower(identityKey)",
-    "| order by id asc, identityId asc",
+    "| project id, identityId = tolower(identityKey)",
+    ...summarisedPerIdentity(),
   ].join("\n");
 }
 

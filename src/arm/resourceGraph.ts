@@ -9,7 +9,7 @@
  *   resultTruncated ("true"/"false"), $skipToken?, data}`, errors `ErrorResponse`.
  * - Examples: objectArray data (ResourcesBasicQuery, 2024-04-01 paging examples: the next page repeats the
  *   query and scopes with `$skipToken`), table data (`{columns, rows}`, ResourcesQueryOptions 2019-04-01).
- * - Throttling guidance (reference README §5): every response carries `x-ms-user-quota-remaining` and
+ * - Throttling guidance (learn.microsoft.com azure/governance/resource-graph/concepts/guidance-for-throttled-requests): every response carries `x-ms-user-quota-remaining` and
  *   `x-ms-user-quota-resets-after` (hh:mm:ss); 429 bodies are `RateLimiting` ErrorResponses.
  *
  * Retries are ours, not the SDK's (its retry policy is switched off with `maxRetries: 0`): the SDK's
@@ -27,7 +27,6 @@ import {
   ArmError,
   armErrorFromResponse,
   excerpt,
-  isAbortError,
   malformedBody,
   networkError,
   parseRetryAfterMs,
@@ -44,6 +43,10 @@ export const MAX_PAGE_SIZE = 1000;
 /** Subscriptions (or management groups) per request; ARG bounds the scope of one request. */
 export const MAX_SCOPE_BATCH_SIZE = 1000;
 
+/**
+ * The audit sets only `onSubscriptionLimitHit` (and `onInvalidRow`); the module itself sets
+ * `authorizationScopeFilter`. The bounds stay so tests and benchmarks page, retry and wait at small scale.
+ */
 export interface ResourceGraphOptions {
   /** Rows per page (`$top`), 1..1000, default 1000. */
   pageSize?: number;
@@ -57,14 +60,13 @@ export interface ResourceGraphOptions {
   retryDelayMs?: number;
   /** Longest single wait accepted (quota reset, Retry-After); beyond it the 429 is thrown. Default 60 s. */
   maxWaitMs?: number;
-  abortSignal?: AbortSignal;
-  /** Told about every wait, for logs and metrics. */
+  /** Told about every wait (bench/resourceGraphPaging.ts prints them; tests check them). */
   onWait?: (event: ResourceGraphWait) => void;
-  /** Told about conditions worth logging that do not stop the query (e.g. the 10,000-subscription cap). */
+  /** Told about conditions worth logging that do not stop the query (e.g. the 10,000-subscription cap); tests listen. */
   onWarning?: (message: string) => void;
   /**
    * Called for every response carrying `x-ms-tenant-subscription-limit-hit: true`: Resource Graph queried
-   * only the first 10,000 subscriptions of the scope (reference README §5), so the rows are incomplete and
+   * only the first 10,000 subscriptions of the scope (the throttling guidance above), so the rows are incomplete and
    * the caller should mark its run partial. Called in addition to `onWarning`.
    */
   onSubscriptionLimitHit?: () => void;
@@ -294,9 +296,8 @@ interface RawResponse {
   bodyText: string;
 }
 
-async function wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  if (ms <= 0) return;
-  await delay(ms, undefined, signal ? { signal } : {});
+async function wait(ms: number): Promise<void> {
+  if (ms > 0) await delay(ms);
 }
 
 function backoffMs(settings: Settings, retry: number): number {
@@ -317,22 +318,16 @@ function tooLongToWait(error: ArmError, waitMs: number, settings: Settings): Arm
 }
 
 /** One HTTP exchange: the raw response, or the ArmError for a request that got none. */
-async function exchange(
-  client: ResourceGraphClient,
-  request: QueryRequest,
-  options: ResourceGraphOptions,
-): Promise<{ raw: RawResponse } | { error: ArmError }> {
+async function exchange(client: ResourceGraphClient, request: QueryRequest): Promise<{ raw: RawResponse } | { error: ArmError }> {
   let raw: RawResponse | undefined;
   try {
     await client.resources(request, {
-      ...(options.abortSignal ? { abortSignal: options.abortSignal } : {}),
       onResponse: (response) => {
         raw = { status: response.status, headers: response.headers, bodyText: response.bodyAsText ?? "" };
       },
     });
   } catch (e) {
     // The SDK throws for any status but 200 and for unparseable JSON; the raw response says more.
-    if (isAbortError(e)) throw e;
     if (!raw) return { error: networkError(OPERATION, undefined, e) };
   }
   if (!raw) return { error: networkError(OPERATION, undefined, new Error("no response received")) };
@@ -357,11 +352,11 @@ async function sendQuery(
           armMessage: `Resource Graph quota exhausted for ${gateWait} ms, more than maxWaitMs ${settings.maxWaitMs}` });
       }
       options.onWait?.({ reason: waitReason, waitMs: gateWait, attempt });
-      await wait(gateWait, options.abortSignal);
+      await wait(gateWait);
     }
     waitReason = "quota";
 
-    const outcome = await exchange(client, request, options);
+    const outcome = await exchange(client, request);
     let failure: ArmError;
     if ("raw" in outcome) {
       const { raw } = outcome;
@@ -395,7 +390,7 @@ async function sendQuery(
     if (failure.transient) {
       const waitMs = Math.min(settings.maxWaitMs, failure.retryAfterMs ?? backoffMs(settings, retry));
       options.onWait?.({ reason: "transient", waitMs, attempt: attempt + 1 });
-      await wait(waitMs, options.abortSignal);
+      await wait(waitMs);
       continue;
     }
     throw failure;
@@ -423,7 +418,7 @@ function notePacing(gate: QuotaGate, headers: HttpHeaders, options: ResourceGrap
     gate.notBefore = Math.max(gate.notBefore, Date.now() + resetsAfter);
   }
   if (headers.get("x-ms-tenant-subscription-limit-hit")?.toLowerCase() === "true") {
-    // Reference README §5: above 10,000 subscriptions only the first 10,000 are queried.
+    // Above 10,000 subscriptions only the first 10,000 are queried (learn.microsoft.com azure/governance/resource-graph/concepts/guidance-for-throttled-requests).
     options.onWarning?.("Resource Graph used only the first 10,000 subscriptions (x-ms-tenant-subscription-limit-hit)");
     options.onSubscriptionLimitHit?.();
   }

@@ -1,4 +1,4 @@
-/** Shapes of what Azure Resource Manager returns, as this project uses them (see ../shared/reference). */
+/** Shapes of what Azure Resource Manager returns, as this project uses them (the contract: test/fixtures/, origins in its README). */
 
 /** One item of `listAssociatedResources` (swagger `AzureResource`). `type` comes back lower-cased. */
 export interface AssociatedResource {
@@ -20,6 +20,10 @@ export interface AssociatedResourcesPage {
   nextSkipToken?: string;
 }
 
+/**
+ * The operation's query. The audit sends `top` only (and the paging loop `skipToken`); `filter`, `orderby` and
+ * `skip` stay so the client covers the swagger's whole query contract (test/arm/contract.test.ts checks it).
+ */
 export interface AssociatedResourcesQuery {
   filter?: string;
   orderby?: string;

@@ -31,7 +31,8 @@ import { encodeQueueMessage, MAX_ENCODED_MESSAGE_CHARS, type CarriedIdentityRead
 import { getIdentityResult, writeAssociations, writeHistory } from "../store/identityResults.js";
 import { addRunCounters, getRun, recordIdentityResult, updateRun } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import type { AuditRun, IdentityResult } from "./model.js";
+import type { AuditRun } from "../model/run.js";
+import type { IdentityResult } from "../model/identityResult.js";
 import { announceCompletion } from "./runCompletion.js";
 
 /** The service returns at most this many associated resources per page. */
@@ -336,10 +337,21 @@ async function markAssociationsApiGone(deps: AuditDeps, run: AuditRun, reason: s
   if (run.sources) run.sources = { ...run.sources, associationsApi: { ...run.sources.associationsApi, status: "failed", reason } };
 }
 
+/** Queue Storage allows at most 7 days, and not past the message's expiry (7 days after sending by default). */
+const MAX_VISIBILITY_TIMEOUT_SECONDS = 7 * 24 * 3600 - 1;
+
+/**
+ * How long a handed-back message stays invisible, in whole seconds: at least `delayMs` (Retry-After or the
+ * wait for the tenant's next slot), plus up to one second of jitter from `random` (in [0, 1)) so that the
+ * hand-backs of one throttled burst do not all come back in the same second; at most the queue's maximum.
+ */
+export function requeueDelaySeconds(delayMs: number, random: number): number {
+  return Math.min(MAX_VISIBILITY_TIMEOUT_SECONDS, Math.ceil((delayMs + random * 1000) / 1000));
+}
+
 async function requeue(deps: AuditDeps, message: CheckIdentityMessage, delayMs: number, was429: boolean, carried: CarriedIdentityRead | undefined): Promise<void> {
-  // Jitter spreads the hand-backs so they do not all come back in the same second. Only real 429s
-  // count towards giving up: waiting for a busy schedule is normal at 1 request per second.
-  const seconds = Math.min(7 * 24 * 3600 - 1, Math.ceil((delayMs + Math.random() * 1000) / 1000));
+  // Only real 429s count towards giving up: waiting for a busy schedule is normal at 1 request per second.
+  const seconds = requeueDelaySeconds(delayMs, Math.random());
   const throttled = (message.throttled ?? 0) + (was429 ? 1 : 0);
   const { read: _previous, ...bare } = message;
   const next: CheckIdentityMessage = { ...bare, ...(throttled ? { throttled } : {}) };

@@ -2,11 +2,12 @@
 import type { SignInSettings } from "../activity/signInActivity.js";
 import { createArmConnection, staticTokenCredential, type ArmConnection } from "../arm/index.js";
 import type { AppConfig } from "../config.js";
-import type { AuditMode } from "./model.js";
+import type { AuditMode } from "../model/run.js";
 import { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import { openAuditStorage } from "../store/auditStorage.js";
-import type { StorageAccount } from "../storage/storageAccount.js";
-import { createReadPacer, DEFAULT_AUDIT_SETTINGS, silentLog, type AuditDeps, type AuditLog } from "./deps.js";
+import type { StorageAccount } from "../store/storageAccount.js";
+import { DEFAULT_AUDIT_SETTINGS } from "../model/auditSettings.js";
+import { createReadPacer, silentLog, type AuditDeps, type AuditLog } from "./deps.js";
 
 export type ArmSettings = Pick<AppConfig, "armEndpoint" | "armToken" | "armCaFile">;
 export type LimiterSettings = Pick<AppConfig, "ratePerSecond" | "rateSafetyMs" | "maxSlotWaitMs">;

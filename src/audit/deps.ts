@@ -2,7 +2,7 @@
 import pThrottle from "p-throttle";
 import type { SignInSettings } from "../activity/signInActivity.js";
 import type { ArmConnection } from "../arm/index.js";
-import type { AuditMode } from "./model.js";
+import type { AuditSettings } from "../model/auditSettings.js";
 import type { TenantRateLimiter } from "../limiter/tenantRateLimiter.js";
 import type { AuditStorage } from "../store/auditStorage.js";
 
@@ -13,27 +13,6 @@ export interface AuditLog {
 }
 
 export const silentLog: AuditLog = { info: () => {}, warn: () => {}, error: () => {} };
-
-export interface AuditSettings {
-  /** `fast`: referenced identities are decided by the Resource Graph sweep; `exhaustive`: every identity through the API. */
-  mode: AuditMode;
-  /** Associated resources stored per identity (0 = count only). */
-  associationsToStore: number;
-  /** The queue's maxDequeueCount: the attempt with this count is the last before poison. */
-  maxDequeueCount: number;
-  /** Parallel enqueues / table batches during enumeration. */
-  enqueueConcurrency: number;
-  /** Ordinary ARM reads (identity GET, federated credentials) per second per process: they are not under the 1/s limit. */
-  readsPerSecond: number;
-}
-
-export const DEFAULT_AUDIT_SETTINGS: AuditSettings = {
-  mode: "fast",
-  associationsToStore: 10,
-  maxDequeueCount: 5,
-  enqueueConcurrency: 64,
-  readsPerSecond: 20,
-};
 
 export interface AuditDeps {
   storage: AuditStorage;

@@ -1,7 +1,7 @@
 /** What happens once, when a run has accounted for every identity. */
 import { encodeQueueMessage } from "../queues.js";
 import { releaseRunLock } from "../store/runs.js";
-import { runCounters, type AuditRun } from "./model.js";
+import { runCounters, type AuditRun } from "../model/run.js";
 import type { AuditDeps } from "./deps.js";
 
 /**

@@ -9,7 +9,8 @@
  *
  * A source that fails never fails the run: its state says why, the verdicts read the states, and the
  * report shows them. The per-identity part lands on the identity rows (Merge, in batches of the run's
- * partition) before any check is enqueued, so every check and the report see it.
+ * partition): a candidate's before its check is enqueued; in fast mode, a referenced identity's with its
+ * result (startAudit.ts), one write instead of two.
  */
 import type { TransactionAction } from "@azure/data-tables";
 import { DEFAULT_ASSOCIATED_RESOURCES_API_VERSION, listIdentityCreatedTimes, sweepIdentityReferences } from "../arm/index.js";
@@ -17,7 +18,8 @@ import { lastSuccessfulSignIns } from "../activity/signInActivity.js";
 import { submitInBatches } from "../store/batches.js";
 import { identityRowKey } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import type { AuditRun, ResourceGraphReference, RunSources, SourceState } from "./model.js";
+import type { AuditRun, RunSources, SourceState } from "../model/run.js";
+import type { ResourceGraphReference } from "../model/identityResult.js";
 
 /** References kept per identity on its row (the count is exact; the full list is Resource Graph's to give). */
 export const STORED_REFERENCES = 10;
@@ -43,7 +45,8 @@ export function addToInventoryIndex(index: InventoryIndex, item: { id: string; p
   index.subscriptions.add(item.subscriptionId.toLowerCase());
 }
 
-interface RowEvidence {
+/** What the run-wide sources said of one identity (the row's evidence fields). */
+export interface RowEvidence {
   referenceCount?: number;
   references?: ResourceGraphReference[];
   createdTime?: string;
@@ -53,6 +56,13 @@ interface RowEvidence {
 
 export interface GatheredEvidence {
   sources: RunSources;
+  /** Per row key, what the sources said; not yet on the rows (see writeRowEvidence). */
+  rows: Map<string, RowEvidence>;
+}
+
+/** Resource Graph showed a resource that names the identity. */
+export function isReferenced(evidence: RowEvidence | undefined): boolean {
+  return (evidence?.referenceCount ?? 0) > 0;
 }
 
 function describe(error: unknown): string {
@@ -62,7 +72,10 @@ function describe(error: unknown): string {
 const ok = (at: string): SourceState => ({ status: "ok", at });
 const failed = (at: string, reason: string): SourceState => ({ status: "failed", reason, at });
 
-/** Gathers every run-wide source, writes the per-identity evidence, and returns the sources' states. */
+/**
+ * Gathers every run-wide source and returns the sources' states and the per-identity evidence, which the
+ * caller writes (writeRowEvidence, or with the row's result in fast mode) in the order the run needs.
+ */
 export async function gatherRunEvidence(deps: AuditDeps, run: AuditRun, inventory: InventoryIndex): Promise<GatheredEvidence> {
   const rows = new Map<string, RowEvidence>();
   const rowOf = (rowKey: string): RowEvidence => {
@@ -71,11 +84,14 @@ export async function gatherRunEvidence(deps: AuditDeps, run: AuditRun, inventor
     return row;
   };
   const associationsApi = associationsApiState(deps);
-  const resourceGraph = await sweep(deps, run, inventory, rowOf);
-  const createdTime = await creationTimes(deps, run, inventory, rowOf);
-  const signIns = await signInActivity(deps, run, inventory, rowOf);
-  await writeRowEvidence(deps, run.runId, rows);
-  return { sources: { associationsApi, resourceGraph, createdTime, signIns } };
+  // Three services with quotas of their own (Resource Graph, ARM reads, Log Analytics): asked side by side,
+  // the evidence takes as long as the slowest (the sweep), not the sum. None throws: each returns its state.
+  const [resourceGraph, createdTime, signIns] = await Promise.all([
+    sweep(deps, run, inventory, rowOf),
+    creationTimes(deps, run, inventory, rowOf),
+    signInActivity(deps, run, inventory, rowOf),
+  ]);
+  return { sources: { associationsApi, resourceGraph, createdTime, signIns }, rows };
 }
 
 /**
@@ -105,13 +121,14 @@ async function sweep(
       },
       onInvalidRow: () => undefined,
     })) {
-      for (const reference of page) {
-        const rowKey = identityRowKey(reference.identityId);
-        if (!inventory.rowKeys.has(rowKey)) continue;
+      for (const summary of page) {
+        const rowKey = identityRowKey(summary.identityId);
+        if (!inventory.rowKeys.has(rowKey) || summary.referenceCount <= 0) continue;
         const row = rowOf(rowKey);
-        row.referenceCount = (row.referenceCount ?? 0) + 1;
+        row.referenceCount = (row.referenceCount ?? 0) + summary.referenceCount;
         row.references ??= [];
-        if (row.references.length < STORED_REFERENCES) {
+        for (const reference of summary.references) {
+          if (row.references.length >= STORED_REFERENCES) break;
           row.references.push({ resourceId: reference.resourceId, resourceType: reference.resourceType, kind: reference.kind });
         }
         referenced.add(rowKey);
@@ -182,20 +199,26 @@ async function signInActivity(
   return { status: "ok", at, windowDays: settings.windowDays };
 }
 
-async function writeRowEvidence(deps: AuditDeps, runId: string, rows: Map<string, RowEvidence>): Promise<void> {
+/** The row fields that hold an identity's evidence (merged onto its row). */
+export function evidenceFields(evidence: RowEvidence): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  if (evidence.referenceCount !== undefined) {
+    fields.referenceCount = evidence.referenceCount;
+    fields.references = JSON.stringify(evidence.references ?? []);
+  }
+  if (evidence.createdTime) fields.createdTime = evidence.createdTime;
+  if (evidence.lastSignInAt) {
+    fields.lastSignInAt = evidence.lastSignInAt;
+    fields.signInResource = evidence.signInResource ?? "";
+  }
+  return fields;
+}
+
+/** Merges the evidence of the rows `keep` selects onto them, in batches of the run's partition. */
+export async function writeRowEvidence(deps: AuditDeps, runId: string, rows: Map<string, RowEvidence>, keep: (rowKey: string) => boolean = () => true): Promise<void> {
   const actions: TransactionAction[] = [];
   for (const [rowKey, evidence] of rows) {
-    const entity: Record<string, unknown> & { partitionKey: string; rowKey: string } = { partitionKey: runId, rowKey };
-    if (evidence.referenceCount !== undefined) {
-      entity.referenceCount = evidence.referenceCount;
-      entity.references = JSON.stringify(evidence.references ?? []);
-    }
-    if (evidence.createdTime) entity.createdTime = evidence.createdTime;
-    if (evidence.lastSignInAt) {
-      entity.lastSignInAt = evidence.lastSignInAt;
-      entity.signInResource = evidence.signInResource ?? "";
-    }
-    actions.push(["update", entity, "Merge"]);
+    if (keep(rowKey)) actions.push(["update", { partitionKey: runId, rowKey, ...evidenceFields(evidence) }, "Merge"]);
   }
   await submitInBatches(deps.storage.audits, actions);
 }

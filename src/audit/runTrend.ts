@@ -9,7 +9,7 @@ import { TREND_LENGTH, trendPointOf, type TrendPoint } from "../report/trend.js"
 import type { AuditReport } from "../report/model.js";
 import { listRuns } from "../store/runs.js";
 import type { AuditDeps } from "./deps.js";
-import { sameScope, type AuditRun } from "./model.js";
+import { sameScope, type AuditRun } from "../model/run.js";
 
 /** How many earlier runs of the tenant are looked at, at most (other scopes, failed runs included). */
 const MAX_RUNS_EXAMINED = 200;

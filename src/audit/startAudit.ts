@@ -6,10 +6,11 @@ import pMap, { pMapIterable } from "p-map";
 import { listIdentities } from "../arm/index.js";
 import type { AssociatedResource, AuditScope } from "../arm/types.js";
 import { encodeQueueMessage } from "../queues.js";
-import { insertInventory, listIdentityResults, writeHistory } from "../store/identityResults.js";
-import { failRun, finishEnumeration, recordWithoutCheck, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
-import type { AuditMode, AuditRun, IdentityResult, RunSources, RunTrigger } from "./model.js";
-import { addToInventoryIndex, emptyInventoryIndex, gatherRunEvidence } from "./runEvidence.js";
+import { insertInventory, listIdentityResults, listIdentityRows, writeHistory } from "../store/identityResults.js";
+import { failRun, finishEnumeration, identityRowKey, recordWithoutCheck, releaseRunLock, startRun, updateRun, type StartRunResult } from "../store/runs.js";
+import type { AuditMode, AuditRun, RunSources, RunTrigger } from "../model/run.js";
+import type { IdentityResult } from "../model/identityResult.js";
+import { addToInventoryIndex, emptyInventoryIndex, gatherRunEvidence, isReferenced, writeRowEvidence } from "./runEvidence.js";
 import type { AuditDeps } from "./deps.js";
 import { announceCompletion } from "./runCompletion.js";
 
@@ -69,16 +70,23 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
 
   const evidence = await gatherRunEvidence(deps, run, inventory);
   const mode = modeFor(deps.settings.mode, evidence.sources);
-  await updateRun(storage, run.runId, () => ({ sources: evidence.sources, ...mode, phase: "checks" }));
-  // The candidates first: their checks wait for the tenant's 1-per-second slots, the long pole of a run,
-  // so they start while the identities Resource Graph decided are being recorded.
   const fast = mode.mode === "fast";
+  const candidate = (rowKey: string) => !fast || !isReferenced(evidence.rows.get(rowKey));
+  // The candidates first: their checks wait for the tenant's 1-per-second slots, the long pole of a run, so
+  // their evidence is stored and their messages sent before the evidence of the identities Resource Graph
+  // decided (fast mode) is stored and they are recorded.
+  try {
+    await writeRowEvidence(deps, run.runId, evidence.rows, candidate);
+  } catch (error) {
+    throw await failEnumeration(deps, run, `Storing the evidence failed: ${(error as Error).message}`, error);
+  }
+  await updateRun(storage, run.runId, () => ({ sources: evidence.sources, ...mode, phase: "checks" }));
   const send = (item: IdentityResult) =>
     storage.checkQueue.sendMessage(encodeQueueMessage({ kind: "check", runId: run.runId, tenantId: run.tenantId, identityId: item.id }));
   let candidates = 0;
   try {
     const concurrency = deps.settings.enqueueConcurrency;
-    const wanted = (identity: IdentityResult) => !fast || (identity.referenceCount ?? 0) <= 0;
+    const wanted = (identity: IdentityResult) => candidate(identityRowKey(identity.id));
     const sends = pMapIterable(filtered(pendingIdentities(deps, run.runId), wanted), send, { concurrency, backpressure: 2 * concurrency, preserveOrder: false });
     for await (const _ of sends) candidates++;
   } catch (error) {
@@ -87,6 +95,8 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
   log.info(`Run ${run.runId} enqueued ${candidates} checks (${mode.mode} mode)`, { runId: run.runId, candidates });
   if (fast) {
     try {
+      // Stored on the rows before they are recorded, so a resumed run finds them (finishInterruptedEnumeration).
+      await writeRowEvidence(deps, run.runId, evidence.rows, (rowKey) => !candidate(rowKey));
       const decided = await recordReferenced(deps, run);
       log.info(`Run ${run.runId}: ${decided} identities in use by Resource Graph's references, without a throttled request`, { runId: run.runId });
     } catch (error) {
@@ -103,7 +113,9 @@ export async function enumerateRun(deps: AuditDeps, run: AuditRun): Promise<Audi
  * Ends the enumeration of a run whose start stopped after its evidence was gathered (phase `checks`: a CLI
  * scan interrupted while it recorded fast-mode identities or sent messages). Records the referenced
  * identities fast mode had not recorded yet, counts the inventory rows and lets the run complete; it sends no
- * message: which pending identities lack one is only known once the queue is empty (cli/lostChecks.ts).
+ * message: which pending identities lack one is only known once the queue is empty (cli/lostChecks.ts). A run
+ * stopped before the referenced identities' evidence reached their rows finds none to record: they are
+ * pending without a message, so they are checked by the API like candidates (slower, the same verdicts).
  * Earlier phases cannot be finished (the inventory may be half listed): such a run is failed and restarted.
  */
 export async function finishInterruptedEnumeration(deps: AuditDeps, run: AuditRun): Promise<AuditRun> {
@@ -132,20 +144,20 @@ function modeFor(requested: AuditMode, sources: RunSources): Pick<AuditRun, "mod
 async function recordReferenced(deps: AuditDeps, run: AuditRun): Promise<number> {
   const checkedAt = deps.now().toISOString();
   let decided = 0;
-  let batch: IdentityResult[] = [];
+  let batch: { identity: IdentityResult; etag: string }[] = [];
   const flush = async () => {
-    const results = batch.map((identity): IdentityResult => ({ ...identity, status: "checked", checkedAt, associations: associationsFromReferences(identity) }));
+    const results = batch.map(({ identity, etag }) => ({ etag, result: { ...identity, status: "checked", checkedAt, associations: associationsFromReferences(identity) } satisfies IdentityResult }));
     decided += await recordWithoutCheck(
       deps.storage,
       run.runId,
-      results.map((result) => ({ id: result.id, fields: { checkedAt, associations: JSON.stringify(result.associations) } })),
+      results.map(({ result, etag }) => ({ id: result.id, etag, fields: { checkedAt, associations: JSON.stringify(result.associations) } })),
     );
-    await pMap(results, (result) => writeHistory(deps.storage, result, run.startedAt), { concurrency: 16 });
+    await pMap(results, ({ result }) => writeHistory(deps.storage, result, run.startedAt), { concurrency: 16 });
     batch = [];
   };
-  for await (const identity of pendingIdentities(deps, run.runId)) {
-    if ((identity.referenceCount ?? 0) <= 0) continue;
-    batch.push(identity);
+  for await (const row of listIdentityRows(deps.storage, run.runId)) {
+    if (row.identity.status !== "pending" || (row.identity.referenceCount ?? 0) <= 0) continue;
+    batch.push(row);
     if (batch.length >= 99) await flush();
   }
   if (batch.length > 0) await flush();

@@ -5,6 +5,7 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
+import { DEFAULT_EXEMPT_TAG, DEFAULT_GRACE_PERIOD_DAYS } from "../findings/verdicts.js";
 import { REPORT_FORMATS, renderReport } from "../report/render.js";
 import type { AuditReport } from "../report/model.js";
 import type { CliOutput } from "./output.js";
@@ -67,7 +68,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
         await writeFile(file, rendered.body);
         files.push(file);
       }
-      const results = await scanOutput(result.deps, run, { report, options: { now: new Date(), gracePeriodDays: 7, exemptTag: "uami-audit-exempt" } });
+      const results = await scanOutput(result.deps, run, { report, options: { now: new Date(), gracePeriodDays: DEFAULT_GRACE_PERIOD_DAYS, exemptTag: DEFAULT_EXEMPT_TAG } });
       const resultsFile = join(options.outDir, "results.json");
       await writeFile(resultsFile, JSON.stringify(results, null, 2) + "\n");
       files.push(resultsFile);

@@ -16,7 +16,7 @@
 import { pMapIterable } from "p-map";
 import type { AuditDeps } from "../audit/deps.js";
 import { encodeQueueMessage } from "../queues.js";
-import { statusCode } from "../storage/storageAccount.js";
+import { statusCode } from "../store/storageAccount.js";
 import type { AuditStorage } from "../store/auditStorage.js";
 import { listIdentityResults } from "../store/identityResults.js";
 import { getRun } from "../store/runs.js";

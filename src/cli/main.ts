@@ -9,14 +9,14 @@ import "./quietFunctionsTestMode.js";
 import { writeFile } from "node:fs/promises";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { DefaultAzureCredential } from "@azure/identity";
-import { isGuid, isManagementGroupId } from "../config.js";
+import { isGuid, isManagementGroupId, loadCliEnvironment, type MailSettings } from "../config.js";
 import { storageAccountFromConnectionOrName } from "./storageOption.js";
 import { runScan } from "./scan.js";
 import { runWorker } from "./worker.js";
 import { scanOutput } from "./scanOutput.js";
 import { createSmtpTransport } from "../mail/smtpTransport.js";
-import { verdictOptions, type MailSettings } from "../audit/runReport.js";
-import { accountedFor, type AuditRun } from "../audit/model.js";
+import { verdictOptions } from "../findings/verdicts.js";
+import { accountedFor, type AuditRun } from "../model/run.js";
 import { renderRunReport, ReportNotReadyError } from "./report.js";
 import { checkCredential, CredentialProblem, credentialProblem, DEFAULT_CREDENTIAL_TIMEOUT_SECONDS, staticTokenProblem } from "./credentials.js";
 import { createOutput, runCountersLine, type CliOutput } from "./output.js";
@@ -25,9 +25,14 @@ import { resumeCommand, ResumeScopeError, workerCommand, type ResumeHint } from 
 import { failureGroups } from "./failures.js";
 import { runDemo } from "./demo.js";
 import { loadSimulatorCli } from "./simulatorModule.js";
-import { cliAuditDeps } from "./scan.js";
-import type { StorageAccount } from "../storage/storageAccount.js";
+import { cliAuditDeps, type CliAuditOptions } from "./scan.js";
+import type { StorageAccount } from "../store/storageAccount.js";
 import { DEFAULT_LOGS_ENDPOINT, DEFAULT_SIGNIN_WINDOW_DAYS } from "../activity/signInActivity.js";
+import { DEFAULT_ARM_ENDPOINT } from "../arm/connection.js";
+import { DEFAULT_AUDIT_SETTINGS } from "../model/auditSettings.js";
+import { DEFAULT_EXEMPT_TAG, DEFAULT_GRACE_PERIOD_DAYS } from "../findings/verdicts.js";
+import { DEFAULT_RATE_PER_SECOND } from "../limiter/tenantRateLimiter.js";
+import { DEFAULT_SMTP_PORT } from "../mail/smtpTransport.js";
 import { isReportFormat, REPORT_FORMATS } from "../report/render.js";
 
 class UsageError extends Error {}
@@ -63,26 +68,62 @@ function managementGroupOption(value: string, previous: string[] = []): string[]
   return [...previous, value];
 }
 
-function armOptions(command: Command): Command {
+/** The help of the ARM connection options: `scan` and `worker` audit through them, `report` only builds a missing report. */
+const ARM_OPTION_HELP = {
+  audit: {
+    endpoint: "Azure Resource Manager endpoint",
+    token:
+      "static ARM bearer token (else DefaultAzureCredential); `-` reads it from standard input. Prefer UAMI_ARM_TOKEN or `-`: a command line is visible to every user of the machine",
+    credentialTimeout: "how long the Azure credential may take to give a first token before the command gives up (DefaultAzureCredential only)",
+  },
+  report: {
+    endpoint: "Azure Resource Manager endpoint, to build a missing report (role assignments)",
+    token: "static ARM bearer token to build a missing report (else DefaultAzureCredential); `-` reads it from standard input",
+    credentialTimeout: "how long the Azure credential may take to give a first token",
+  },
+} as const;
+
+/** Adds the options that say how to reach ARM (endpoint, static token, extra CA, credential timeout); armSettingsFrom reads them. */
+function armConnectionOptions(command: Command, help: (typeof ARM_OPTION_HELP)[keyof typeof ARM_OPTION_HELP]): Command {
   return command
-    .addOption(new Option("--arm-endpoint <url>", "Azure Resource Manager endpoint").env("UAMI_ARM_ENDPOINT").default("https://management.azure.com"))
-    .addOption(
-      new Option("--token <token>", "static ARM bearer token (else DefaultAzureCredential); `-` reads it from standard input. Prefer UAMI_ARM_TOKEN or `-`: a command line is visible to every user of the machine")
-        .env("UAMI_ARM_TOKEN"),
-    )
+    .addOption(new Option("--arm-endpoint <url>", help.endpoint).env("UAMI_ARM_ENDPOINT").default(DEFAULT_ARM_ENDPOINT))
+    .addOption(new Option("--token <token>", help.token).env("UAMI_ARM_TOKEN"))
     .hook("preAction", tokenFromStandardInput)
     .addOption(new Option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)").env("UAMI_ARM_CA_FILE"))
+    .option("--credential-timeout <seconds>", help.credentialTimeout, positiveNumber("--credential-timeout"), DEFAULT_CREDENTIAL_TIMEOUT_SECONDS);
+}
+
+/** How a command reaches ARM, from the options armConnectionOptions added. */
+interface ArmSettings {
+  /** What CliAuditOptions takes of it. */
+  connection: Pick<CliAuditOptions, "armEndpoint" | "token" | "caFile">;
+  credentialTimeoutSeconds: number;
+}
+
+function armSettingsFrom(opts: Record<string, unknown>): ArmSettings {
+  return {
+    connection: {
+      armEndpoint: validateHttpsUrl("--arm-endpoint", String(opts.armEndpoint)),
+      token: staticToken(opts),
+      caFile: typeof opts.caFile === "string" ? opts.caFile : undefined,
+    },
+    credentialTimeoutSeconds: Number(opts.credentialTimeout),
+  };
+}
+
+/** What `scan` and `worker` share: how to reach ARM, the tenant and its rate, and the storage. */
+function auditOptions(command: Command): Command {
+  return armConnectionOptions(command, ARM_OPTION_HELP.audit)
     .addOption(
       new Option("--tenant <id>", "tenant id to audit (default: the token's tenant)").env("UAMI_AUDIT_TENANT_ID").argParser((v: string) => {
         if (!isGuid(v)) throw new InvalidArgumentError(`tenant "${v}" is not a GUID`);
         return v.toLowerCase();
       }),
     )
-    .option("--rate <perSecond>", "listAssociatedResources requests per second for the tenant", positiveNumber("--rate"), 1)
+    .option("--rate <perSecond>", "listAssociatedResources requests per second for the tenant", positiveNumber("--rate"), DEFAULT_RATE_PER_SECOND)
     .option("--storage <connection>", "storage connection string or account name (default: an in-memory Azurite)")
     .option("--storage-outage-limit <seconds>", "how long storage may not answer before the scan gives up (then its run is marked failed and the tenant's lock released)", positiveNumber("--storage-outage-limit"), 900)
-    .option("--prefix <prefix>", "prefix of table and queue names (to share a storage account)", "")
-    .option("--credential-timeout <seconds>", "how long the Azure credential may take to give a first token before the command gives up (DefaultAzureCredential only)", positiveNumber("--credential-timeout"), DEFAULT_CREDENTIAL_TIMEOUT_SECONDS);
+    .option("--prefix <prefix>", "prefix of table and queue names (to share a storage account)", "");
 }
 
 /** The token given with --token or UAMI_ARM_TOKEN; an empty one counts as none. */
@@ -94,14 +135,15 @@ function staticToken(opts: Record<string, unknown>): string | undefined {
  * Checks the credentials before anything starts (credentials.ts): an expired static token, or a
  * DefaultAzureCredential that finds nothing or hangs, is one sentence within seconds.
  */
-async function ensureCredentials(options: { token?: string; armEndpoint: string; storage?: StorageAccount; timeoutSeconds: number }): Promise<void> {
-  if (options.token) {
-    const problem = staticTokenProblem(options.token);
+async function ensureCredentials(arm: ArmSettings, storage: StorageAccount | undefined): Promise<void> {
+  const { token, armEndpoint } = arm.connection;
+  if (token) {
+    const problem = staticTokenProblem(token);
     if (problem) throw new CredentialProblem(problem);
   } else {
-    await checkCredential(new DefaultAzureCredential(), `${options.armEndpoint}/.default`, options.timeoutSeconds);
+    await checkCredential(new DefaultAzureCredential(), `${armEndpoint}/.default`, arm.credentialTimeoutSeconds);
   }
-  if (options.storage?.kind === "identity") await checkCredential(options.storage.credential, "https://storage.azure.com/.default", options.timeoutSeconds);
+  if (storage?.kind === "identity") await checkCredential(storage.credential, "https://storage.azure.com/.default", arm.credentialTimeoutSeconds);
 }
 
 /** How suggested commands name the storage: a bare account name as is, never a connection string (it holds the key). */
@@ -121,8 +163,8 @@ function findingsOptions(command: Command): Command {
       const n = Number(v);
       if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--grace-days must be a number >= 0");
       return n;
-    }, 7)
-    .option("--exempt-tag <name>", "tag name that exempts an identity", "uami-audit-exempt");
+    }, DEFAULT_GRACE_PERIOD_DAYS)
+    .option("--exempt-tag <name>", "tag name that exempts an identity", DEFAULT_EXEMPT_TAG);
 }
 
 /** Writes what a finished scan found (human lines, or the `result` JSON line) and returns its exit code. */
@@ -208,10 +250,6 @@ async function tokenFromStandardInput(command: Command): Promise<void> {
   }
 }
 
-function validateArmUrl(url: string): string {
-  return validateHttpsUrl("--arm-endpoint", url);
-}
-
 /** The `tid` claim of a JWT access token, when the token is one (never logged: only the tenant id is read). */
 function tenantOfToken(token: string | undefined): string | undefined {
   const payload = token?.split(".")[1];
@@ -240,7 +278,7 @@ function mailFromOptions(opts: Record<string, unknown>): MailSettings {
       port: Number(opts.smtpPort),
       secure: Boolean(opts.smtpSecure),
       user: opts.smtpUser as string | undefined,
-      password: process.env.UAMI_SMTP_PASSWORD,
+      password: loadCliEnvironment().smtpPassword,
     }),
     from: String(opts.mailFrom),
     to,
@@ -271,7 +309,7 @@ export function buildProgram(): Command {
       ),
     );
 
-  armOptions(program.command("scan").description("run one whole audit on this machine"))
+  const scan = auditOptions(program.command("scan").description("run one whole audit on this machine"))
     .option("--subscription <id>", "audit only this subscription (repeatable)", guidOption("subscription"))
     .option("--management-group <id>", "audit only this management group (repeatable)", managementGroupOption)
     .option("--workers <k>", "concurrent queue workers", positiveInteger("--workers"), 4)
@@ -280,22 +318,17 @@ export function buildProgram(): Command {
       if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError("--associations must be a whole number >= 0");
       return n;
     })
-    .addOption(new Option("--mode <mode>", "fast: identities Resource Graph shows referenced skip listAssociatedResources; exhaustive: every identity through it").choices(["fast", "exhaustive"]).env("UAMI_AUDIT_MODE").default("fast"))
+    .addOption(new Option("--mode <mode>", "fast: identities Resource Graph shows referenced skip listAssociatedResources; exhaustive: every identity through it").choices(["fast", "exhaustive"]).env("UAMI_AUDIT_MODE").default(DEFAULT_AUDIT_SETTINGS.mode))
     .option("--out <file>", "write the results as JSON to this file")
     .option("--quiet", "no progress display")
     .option("--json", "machine-readable output: one JSON object per line on standard output (run, progress, warning, interrupted, result, error)")
     .option("--fail-on-findings", `exit with code ${EXIT.findings} when the run finds unused identities`)
-    .option("--resume", "continue the tenant's run a stopped or killed scan left in --storage (or build its missing report); start a new run if there is none")
-    .option("--grace-days <days>", "identities younger than this are `recent`", (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("--grace-days must be a number >= 0");
-      return n;
-    }, 7)
-    .option("--exempt-tag <name>", "tag name that exempts an identity", "uami-audit-exempt")
+    .option("--resume", "continue the tenant's run a stopped or killed scan left in --storage (or build its missing report); start a new run if there is none");
+  findingsOptions(scan)
     .option("--mail-to <address>", "send the alert digest to this address (repeatable)", (v: string, prev: string[] = []) => [...prev, v])
     .option("--mail-from <address>", "sender of the alert digest")
     .option("--smtp-host <host>", "SMTP server for the digest (password from UAMI_SMTP_PASSWORD)")
-    .option("--smtp-port <port>", "SMTP port", positiveInteger("--smtp-port"), 587)
+    .option("--smtp-port <port>", "SMTP port", positiveInteger("--smtp-port"), DEFAULT_SMTP_PORT)
     .option("--smtp-user <user>", "SMTP user")
     .option("--smtp-secure", "implicit TLS (port 465)")
     .option("--always-send", "send the digest even when nothing is newly unused")
@@ -324,16 +357,15 @@ export function buildProgram(): Command {
       ),
     )
     .action(async (opts) => {
-      const token = staticToken(opts);
-      const tenantId = requireTenant(opts.tenant, token);
+      const tenantId = requireTenant(opts.tenant, staticToken(opts));
       if (opts.subscription && opts.managementGroup) throw new UsageError("use --subscription or --management-group, not both");
       if (opts.resume && !opts.storage) {
         throw new UsageError("--resume needs --storage: a scan without it keeps its run in an in-memory Azurite that ends with it, so there is nothing to resume");
       }
-      const armEndpoint = validateArmUrl(opts.armEndpoint);
+      const arm = armSettingsFrom(opts);
       const storage = opts.storage ? storageAccountFromConnectionOrName(opts.storage) : undefined;
       const output = createOutput({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
-      await ensureCredentials({ token, armEndpoint, storage, timeoutSeconds: opts.credentialTimeout });
+      await ensureCredentials(arm, storage);
       const hint = resumeHintFor(tenantId, opts);
       let current: AuditRun | undefined;
       const interrupts = catchInterrupts((signal) => {
@@ -341,7 +373,7 @@ export function buildProgram(): Command {
           output.say(`${signal}: stopping after the checks in flight; press Ctrl-C again to stop at once.`);
           return;
         }
-        // The in-memory Azurite goes on the same signal (storage/localAzurite.ts): there is nothing to finish or resume.
+        // The in-memory Azurite goes on the same signal (cli/localAzurite.ts): there is nothing to finish or resume.
         if (current) reportStoppedScan(output, current, false, hint, signal);
         setImmediate(() => process.exit(exitCodeForSignal(signal)));
       });
@@ -352,9 +384,7 @@ export function buildProgram(): Command {
           scope: { subscriptions: opts.subscription ?? [], managementGroups: opts.managementGroup ?? [] },
           storage,
           storagePrefix: opts.prefix,
-          armEndpoint,
-          token,
-          caFile: opts.caFile,
+          ...arm.connection,
           ratePerSecond: opts.rate,
           workers: opts.workers,
           storageOutageLimitMs: opts.storageOutageLimit * 1000,
@@ -404,7 +434,7 @@ export function buildProgram(): Command {
       }
     });
 
-  armOptions(program.command("worker").description("one more queue worker for a run in progress (needs --storage)"))
+  auditOptions(program.command("worker").description("one more queue worker for a run in progress (needs --storage)"))
     .requiredOption("--run <runId>", "stop when this run is complete or failed")
     .option("--workers <k>", "concurrent invocations in this process", positiveInteger("--workers"), 1)
     .option("--rate-safety-ms <ms>", "extra milliseconds between rate-limit slots (default: 50 at 1/s, 5% of the interval at faster rates)", (v: string) => {
@@ -430,11 +460,10 @@ export function buildProgram(): Command {
     )
     .action(async (opts) => {
       if (!opts.storage) throw new UsageError("worker needs --storage: it joins a run stored there");
-      const token = staticToken(opts);
-      const armEndpoint = validateArmUrl(opts.armEndpoint);
+      const arm = armSettingsFrom(opts);
       const storage = storageAccountFromConnectionOrName(opts.storage);
       const output = createOutput({ json: Boolean(opts.json), quiet: Boolean(opts.quiet) });
-      await ensureCredentials({ token, armEndpoint, storage, timeoutSeconds: opts.credentialTimeout });
+      await ensureCredentials(arm, storage);
       const interrupts = catchInterrupts((signal) => output.say(`${signal}: stopping after the checks in flight; press Ctrl-C again to stop at once.`));
       let warnedEnumerating = false;
       try {
@@ -442,9 +471,7 @@ export function buildProgram(): Command {
           runId: opts.run,
           storage,
           storagePrefix: opts.prefix,
-          armEndpoint,
-          token,
-          caFile: opts.caFile,
+          ...arm.connection,
           ratePerSecond: opts.rate,
           rateSafetyMs: opts.rateSafetyMs,
           leaseSeconds: opts.leaseSeconds,
@@ -494,21 +521,19 @@ export function buildProgram(): Command {
     });
 
   findingsOptions(
-    program
-      .command("report")
-      .description("render the report of a stored run (the latest completed one by default); a complete run's missing report is built first")
-      .requiredOption("--storage <connection>", "storage connection string or account name holding the runs")
-      .option("--prefix <prefix>", "prefix of table and queue names", "")
-      .option("--tenant <id>", "tenant whose latest completed run to render")
-      .option("--run <runId>", "render this run instead of the latest")
-      .option("--format <format>", `one of ${REPORT_FORMATS.join(", ")}`, "html")
-      .option("--out <file>", "write to this file instead of standard output")
-      .option("--fail-on-findings", `exit with code ${EXIT.findings} when the report lists unused identities`)
-      .addOption(new Option("--arm-endpoint <url>", "Azure Resource Manager endpoint, to build a missing report (role assignments)").env("UAMI_ARM_ENDPOINT").default("https://management.azure.com"))
-      .addOption(new Option("--token <token>", "static ARM bearer token to build a missing report (else DefaultAzureCredential); `-` reads it from standard input").env("UAMI_ARM_TOKEN"))
-      .hook("preAction", tokenFromStandardInput)
-      .addOption(new Option("--ca-file <path>", "extra PEM CA to trust for ARM (the simulator's certificate)").env("UAMI_ARM_CA_FILE"))
-      .option("--credential-timeout <seconds>", "how long the Azure credential may take to give a first token", positiveNumber("--credential-timeout"), DEFAULT_CREDENTIAL_TIMEOUT_SECONDS),
+    armConnectionOptions(
+      program
+        .command("report")
+        .description("render the report of a stored run (the latest completed one by default); a complete run's missing report is built first")
+        .requiredOption("--storage <connection>", "storage connection string or account name holding the runs")
+        .option("--prefix <prefix>", "prefix of table and queue names", "")
+        .option("--tenant <id>", "tenant whose latest completed run to render")
+        .option("--run <runId>", "render this run instead of the latest")
+        .option("--format <format>", `one of ${REPORT_FORMATS.join(", ")}`, "html")
+        .option("--out <file>", "write to this file instead of standard output")
+        .option("--fail-on-findings", `exit with code ${EXIT.findings} when the report lists unused identities`),
+      ARM_OPTION_HELP.report,
+    ),
   )
     .addHelpText(
       "after",
@@ -529,8 +554,7 @@ export function buildProgram(): Command {
       if (!opts.run && !opts.tenant) throw new UsageError("give --run or --tenant");
       if (opts.tenant && !isGuid(opts.tenant)) throw new UsageError(`--tenant "${opts.tenant}" is not a GUID`);
       const storage = storageAccountFromConnectionOrName(opts.storage);
-      const token = staticToken(opts);
-      const armEndpoint = validateArmUrl(opts.armEndpoint);
+      const arm = armSettingsFrom(opts);
       const hint = resumeHintFor(opts.tenant ?? "<tenant-id>", opts);
       const result = await renderRunReport({
         storage,
@@ -541,8 +565,8 @@ export function buildProgram(): Command {
         findings: { gracePeriodDays: opts.graceDays, exemptTag: opts.exemptTag },
         hint: { ...(hint.storageName ? { storageName: hint.storageName } : {}), ...(hint.prefix ? { prefix: hint.prefix } : {}) },
         depsForBuild: async () => {
-          await ensureCredentials({ token, armEndpoint, storage, timeoutSeconds: opts.credentialTimeout });
-          return cliAuditDeps({ storagePrefix: opts.prefix, armEndpoint, token, caFile: opts.caFile, ratePerSecond: 1, workers: 1 }, storage);
+          await ensureCredentials(arm, storage);
+          return cliAuditDeps({ storagePrefix: opts.prefix, ...arm.connection, ratePerSecond: DEFAULT_RATE_PER_SECOND, workers: 1 }, storage);
         },
       });
       if (result.built) process.stderr.write(`Run ${result.report.run.runId} had no built report: built and stored it.\n`);
@@ -604,7 +628,7 @@ export async function main(argv: string[]): Promise<number> {
       return fail(EXIT.usage, error.message.replace(/^error: /, ""), undefined);
     }
     if (error instanceof UsageError || error instanceof ResumeScopeError) return fail(EXIT.usage, error.message, `error: ${error.message}`);
-    const usingStaticToken = argv.includes("--token") || Boolean(process.env.UAMI_ARM_TOKEN);
+    const usingStaticToken = argv.includes("--token") || loadCliEnvironment().armToken !== undefined;
     const sentence = credentialProblem(error, usingStaticToken);
     if (sentence) return fail(EXIT.failed, sentence, `error: ${sentence}`);
     if (error instanceof ReportNotReadyError) return fail(EXIT.failed, error.message, `error: ${error.message}`);

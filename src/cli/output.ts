@@ -7,7 +7,7 @@
  * - `--quiet`: no progress at all (results and errors are still written).
  */
 import cliProgress from "cli-progress";
-import { accountedFor, runPhase, type AuditRun } from "../audit/model.js";
+import { accountedFor, runPhase, type AuditRun } from "../model/run.js";
 
 export type RunPhaseName = ReturnType<typeof runPhase>;
 

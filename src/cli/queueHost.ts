@@ -6,7 +6,7 @@
  * host does with `messageEncoding: base64`.
  *
  * A storage outage does not end the drain: each request is retried by the storage SDK for about a minute
- * (storage/storageAccount.ts), and a poll that still fails is tried again with backoff, as the Functions
+ * (store/storageAccount.ts), and a poll that still fails is tried again with backoff, as the Functions
  * host keeps polling, until storage has given no answer for `maxStorageOutageMs`; then the drain ends
  * with a `StorageOutageError` (docs/decisions/0006-storage-outages.md).
  */
@@ -18,7 +18,7 @@ import azureFunctions, { type InvocationContext as InvocationContextType, type L
 const { InvocationContext } = azureFunctions;
 type InvocationContext = InvocationContextType;
 import type { DequeuedMessageItem, QueueClient } from "@azure/storage-queue";
-import { isTransientStorageError } from "../storage/storageAccount.js";
+import { isTransientStorageError } from "../store/storageAccount.js";
 
 export type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
 

@@ -6,13 +6,15 @@
  * credentials; rendering a built report does not.
  */
 import type { AuditDeps } from "../audit/deps.js";
-import { accountedFor, type AuditRun } from "../audit/model.js";
-import { buildRunReport, readStoredReport, type FindingsSettings } from "../audit/runReport.js";
+import { accountedFor, type AuditRun } from "../model/run.js";
+import { buildRunReport, readStoredReport } from "../audit/runReport.js";
+import type { FindingsSettings } from "../config.js";
+import { DEFAULT_EXEMPT_TAG, DEFAULT_GRACE_PERIOD_DAYS } from "../findings/verdicts.js";
 import type { AuditReport } from "../report/model.js";
 import { renderReport, type ReportFormat, type RenderedReport } from "../report/render.js";
 import { openAuditStorage } from "../store/auditStorage.js";
 import { getRun, latestCompletedRun, listRuns } from "../store/runs.js";
-import type { StorageAccount } from "../storage/storageAccount.js";
+import type { StorageAccount } from "../store/storageAccount.js";
 import { resumeCommand, workerCommand, type ResumeHint } from "./resume.js";
 
 export interface RunReportRequest {
@@ -78,6 +80,6 @@ export async function renderRunReport(options: RunReportRequest): Promise<RunRep
   if (stored) return { rendered: renderReport(stored, options.format), report: stored, built: false };
   if (!options.depsForBuild) throw new ReportNotReadyError(`Run ${run.runId} is complete but its report was never built, and building it needs ARM access`);
   const deps = await options.depsForBuild();
-  const report = await buildRunReport(deps, run.runId, options.findings ?? { gracePeriodDays: 7, exemptTag: "uami-audit-exempt" });
+  const report = await buildRunReport(deps, run.runId, options.findings ?? { gracePeriodDays: DEFAULT_GRACE_PERIOD_DAYS, exemptTag: DEFAULT_EXEMPT_TAG });
   return { rendered: renderReport(report, options.format), report, built: true };
 }

@@ -4,18 +4,18 @@
  *
  * `scan --resume`, by the state of the tenant's newest run:
  * - `running` (enumeration over, checks under way): continued: the remaining messages are drained, lost ones
- *   sent again (lostChecks.ts), then the findings step runs; no identity already recorded is checked again;
+ *   sent again (lostChecks.ts), then the report step runs; no identity already recorded is checked again;
  * - `enumerating`, having reached its checks (phase `checks`: inventory and evidence complete): its
  *   enumeration is finished (finishInterruptedEnumeration), then as above;
  * - `enumerating` earlier (inventory or evidence half done): failed, and a new run started in its place
  *   (before its checks, a run has sent no per-identity request); unless it was started by the function app's
  *   timer or HTTP API and is not abandoned: that one is still being enumerated elsewhere, so the scan refuses;
- * - `complete` without a built report: its findings step runs (report, verdicts, email);
+ * - `complete` without a built report: its report step runs (report, verdicts, email);
  * - anything else (complete, failed, no run): nothing to resume, a new run starts.
  */
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import { accountedFor, runPhase, type AuditRun } from "../audit/model.js";
+import { accountedFor, runPhase, type AuditRun } from "../model/run.js";
 import { createAuditRun, finishInterruptedEnumeration, type StartAuditRequest } from "../audit/startAudit.js";
 import { abandonedBecause, failRun, getRun, listRuns, releaseRunLock } from "../store/runs.js";
 

@@ -8,17 +8,20 @@
 import type { LogHandler } from "@azure/functions";
 import type { AuditScope } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
+import { DEFAULT_AUDIT_SETTINGS } from "../model/auditSettings.js";
 import { createAuditDeps, type SignInConfig } from "../audit/createAuditDeps.js";
-import type { AuditMode, AuditRun } from "../audit/model.js";
+import type { AuditMode, AuditRun } from "../model/run.js";
 import { enumerateRun } from "../audit/startAudit.js";
-import { checkIdentityQueueHandler } from "../functions/checkIdentity.js";
-import { checkIdentityPoisonHandler } from "../functions/recordPoisonedCheck.js";
-import { publishRunFindings, type FindingsSettings, type MailSettings } from "../audit/runReport.js";
+import { handleCheckMessage, handlePoisonedCheckMessage } from "../app/checkQueue.js";
+import { reportRun } from "../audit/runReport.js";
+import type { FindingsSettings, MailSettings } from "../config.js";
 import type { AuditReport } from "../report/model.js";
+import { DEFAULT_EXEMPT_TAG, DEFAULT_GRACE_PERIOD_DAYS } from "../findings/verdicts.js";
+import { DEFAULT_MAX_SLOT_WAIT_MS } from "../limiter/tenantRateLimiter.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
 import { failRun, getRun, releaseRunLock } from "../store/runs.js";
-import { startLocalAzurite, type LocalAzurite } from "../storage/localAzurite.js";
-import { DEFAULT_STORAGE_RETRY_MS, isTransientStorageError, type StorageAccount } from "../storage/storageAccount.js";
+import { startLocalAzurite, type LocalAzurite } from "./localAzurite.js";
+import { DEFAULT_STORAGE_RETRY_MS, isTransientStorageError, type StorageAccount } from "../store/storageAccount.js";
 import { DEFAULT_STORAGE_OUTAGE_LIMIT_MS, runQueueHost, type QueueHostStats } from "./queueHost.js";
 import { watchLostChecks } from "./lostChecks.js";
 import { openRun, settleInterruptedEnumeration, type OpenedRun, type ResumeHint } from "./resume.js";
@@ -26,7 +29,7 @@ import { openRun, settleInterruptedEnumeration, type OpenedRun, type ResumeHint 
 /** host.json's queue contract, mirrored so the CLI behaves like the deployed app (a test checks they match). */
 export const HOST_QUEUE_SETTINGS = {
   batchSize: 2,
-  maxDequeueCount: 5,
+  maxDequeueCount: DEFAULT_AUDIT_SETTINGS.maxDequeueCount,
   visibilityTimeoutSeconds: 10,
   maxPollingIntervalMs: 2000,
 } as const;
@@ -58,7 +61,7 @@ export async function cliAuditDeps(
 ): Promise<AuditDeps> {
   const deps = createAuditDeps({
     arm: { armEndpoint: options.armEndpoint, armToken: options.token, armCaFile: options.caFile },
-    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs, maxSlotWaitMs: 20_000 },
+    limiter: { ratePerSecond: options.ratePerSecond, rateSafetyMs: options.rateSafetyMs, maxSlotWaitMs: DEFAULT_MAX_SLOT_WAIT_MS },
     storageAccount,
     storagePrefix: options.storagePrefix,
     storageRetryMs: storageRetryMs(options),
@@ -195,7 +198,7 @@ export async function drainChecks(
       functionName: "checkIdentity",
       queue: deps.storage.checkQueue,
       poisonQueue: deps.storage.checkPoisonQueue,
-      handler: checkIdentityQueueHandler(getRuntime),
+      handler: (queueItem, context) => handleCheckMessage(queueItem, context, getRuntime),
       concurrency: options.workers,
     })),
     stopWhenEitherGivesUp(runQueueHost({
@@ -204,7 +207,7 @@ export async function drainChecks(
       queue: deps.storage.checkPoisonQueue,
       // Failures of the poison handler itself are retried the same way; their own poison queue is a dead end.
       poisonQueue: deps.storage.checkPoisonDeadLetterQueue,
-      handler: checkIdentityPoisonHandler(getRuntime),
+      handler: (queueItem, context) => handlePoisonedCheckMessage(queueItem, context, getRuntime),
       concurrency: 1,
     })),
   ]);
@@ -290,10 +293,10 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     }
     let report: AuditReport | undefined;
     if (run.status === "complete") {
-      report = await publishRunFindings(
+      report = await reportRun(
         deps,
         runId,
-        options.findings ?? { gracePeriodDays: 7, exemptTag: "uami-audit-exempt" },
+        options.findings ?? { gracePeriodDays: DEFAULT_GRACE_PERIOD_DAYS, exemptTag: DEFAULT_EXEMPT_TAG },
         options.mail ?? { to: [], alwaysSend: false },
       );
       run = (await getRun(deps.storage, runId)) ?? run;

@@ -1,27 +1,17 @@
 /** The `--out` JSON of `uami-audit scan`: the run, its sources of evidence, and every identity with its verdict and evidence. */
-import type { AssociatedResource } from "../arm/types.js";
 import type { AuditDeps } from "../audit/deps.js";
-import type { AuditRun, IdentityResult, RunSources } from "../audit/model.js";
-import { sourceFlags, verdictFor, VERDICTS, type CreationSource, type Verdict, type VerdictOptions } from "../findings/verdicts.js";
+import type { AuditRun, RunSources } from "../model/run.js";
+import type { IdentityResult } from "../model/identityResult.js";
+import { sourceFlags, verdictFor, VERDICTS, type Verdict, type VerdictOptions, type VerdictResult } from "../findings/verdicts.js";
 import { allFindings, bannersFor, findingEvidence, type AuditReport, type Banner, type FindingEvidence, type IdentityFinding } from "../report/model.js";
 import { listIdentityResults, readAssociations } from "../store/identityResults.js";
 
-export interface ScanOutputIdentity {
-  id: string;
-  name: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  principalId: string;
-  clientId: string;
+/** One identity of `--out`: what the inventory says of it, what its check found, and its verdict (VerdictResult) with the evidence. */
+export interface ScanOutputIdentity
+  extends Pick<IdentityResult, "id" | "name" | "subscriptionId" | "resourceGroup" | "principalId" | "clientId" | "associations">,
+    VerdictResult {
   associationCount: number | null;
-  associations: AssociatedResource[];
   federatedCredentialCount: number | null;
-  verdict: Verdict;
-  reasons: string[];
-  confirmed: boolean;
-  disagreement: boolean;
-  createdAt: string | null;
-  createdAtSource: CreationSource;
   evidence: FindingEvidence;
 }
 
@@ -44,7 +34,7 @@ export interface ScanOutput {
   identities: ScanOutputIdentity[];
 }
 
-type Decided = Pick<IdentityFinding, "verdict" | "reasons" | "confirmed" | "disagreement" | "createdAt" | "createdAtSource" | "evidence">;
+type Decided = Pick<IdentityFinding, keyof VerdictResult | "evidence">;
 
 /**
  * Verdicts come from the run's report when it was built (decided once, from all the run's evidence);

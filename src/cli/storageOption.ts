@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { serviceUrlsOf, type StorageAccount } from "../storage/storageAccount.js";
+import { serviceUrlsOf, type StorageAccount } from "../store/storageAccount.js";
 
 /** `--storage` takes a connection string, or a bare account name reached with DefaultAzureCredential. */
 export function storageAccountFromConnectionOrName(value: string): StorageAccount {

@@ -1,6 +1,6 @@
 /** `uami-audit worker`: another process draining the check queue of a run in progress. */
-import type { StorageAccount } from "../storage/storageAccount.js";
-import type { AuditRun } from "../audit/model.js";
+import type { StorageAccount } from "../store/storageAccount.js";
+import type { AuditRun } from "../model/run.js";
 import { getRun } from "../store/runs.js";
 import { watchLostChecks } from "./lostChecks.js";
 import type { QueueHostStats } from "./queueHost.js";

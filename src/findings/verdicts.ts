@@ -1,6 +1,6 @@
 /**
  * What to do about one identity after a run: the verdict and the human reasons behind it, from every
- * source of evidence the run had. Computed once per identity per run (the findings step) and stored; the
+ * source of evidence the run had. Computed once per identity per run (the report step) and stored; the
  * report, the API, the CLI and the email read the stored verdict.
  *
  * The rules are applied in a fixed order, first match wins (see docs/report-schema.md, "Verdicts"):
@@ -30,7 +30,8 @@
  * 7. `unused`    none of the above: the delete candidates. `confirmed` is false when listAssociatedResources
  *                was unavailable for the run and the verdict rests on the other evidence.
  */
-import type { IdentityResult, RunSources } from "../audit/model.js";
+import type { IdentityResult } from "../model/identityResult.js";
+import type { RunSources } from "../model/run.js";
 
 export type Verdict = "unused" | "in-use" | "federated" | "active" | "recent" | "exempt" | "deleted" | "error";
 
@@ -99,6 +100,11 @@ export function createVerdictOptions(options: Partial<VerdictOptions> = {}): Ver
   };
   assertVerdictOptions(resolved);
   return resolved;
+}
+
+/** The verdict options of a run started (or a history record made) at `at`, from the app's settings. */
+export function verdictOptions(settings: Pick<VerdictOptions, "gracePeriodDays" | "exemptTag">, at: string): VerdictOptions {
+  return { now: new Date(at), gracePeriodDays: settings.gracePeriodDays, exemptTag: settings.exemptTag };
 }
 
 export function assertVerdictOptions(options: VerdictOptions): void {

@@ -27,13 +27,18 @@
  *   writer is active, so a worker configured with a faster rate does not crowd a slower one's slots.
  */
 import type { TableClient } from "@azure/data-tables";
-import { statusCode } from "../storage/storageAccount.js";
+import { statusCode } from "../store/storageAccount.js";
+
+/** Azure's limit for listAssociatedResources: one request per second per tenant (UAMI_RATE_LIMIT_PER_SECOND, `--rate`). */
+export const DEFAULT_RATE_PER_SECOND = 1;
+/** How far ahead a worker reserves a slot before it hands the message back instead (UAMI_MAX_SLOT_WAIT_MS). */
+export const DEFAULT_MAX_SLOT_WAIT_MS = 20_000;
 
 export interface TenantRateLimiterOptions {
   ratePerSecond: number;
   /** Extra milliseconds between slots. Default `defaultSafetyMs(ratePerSecond)`. */
   safetyMs?: number;
-  /** A reservation further away than this is not taken: the caller defers the work instead. Default 20 s. */
+  /** A reservation further away than this is not taken: the caller defers the work instead. Default DEFAULT_MAX_SLOT_WAIT_MS (20 s). */
   maxWaitMs?: number;
   /** The longest Retry-After honoured (a longer one is cut to it, with a warning). Default 5 minutes. */
   maxRetryAfterMs?: number;
@@ -160,7 +165,7 @@ export class TenantRateLimiter {
     if (!(safety >= 0)) throw new TypeError(`safetyMs must be >= 0, got ${safety}`);
     this.intervalMs = 1000 / options.ratePerSecond + safety;
     this.lateToleranceMs = Math.max(safety, 5);
-    this.maxWaitMs = options.maxWaitMs ?? 20_000;
+    this.maxWaitMs = options.maxWaitMs ?? DEFAULT_MAX_SLOT_WAIT_MS;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 5 * 60_000;
     if (!(this.maxRetryAfterMs > 0)) throw new TypeError(`maxRetryAfterMs must be > 0, got ${this.maxRetryAfterMs}`);
     this.maxAheadMs = this.maxRetryAfterMs + this.maxWaitMs + 2 * this.intervalMs;

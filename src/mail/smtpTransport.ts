@@ -1,6 +1,9 @@
 import nodemailer from "nodemailer";
 import type { MailMessage, MailTransport } from "./transport.js";
 
+/** The SMTP submission port (STARTTLS when the server offers it): UAMI_SMTP_PORT and `--smtp-port` default to it. */
+export const DEFAULT_SMTP_PORT = 587;
+
 export interface SmtpTransportOptions {
   host: string;
   port: number;

@@ -4,16 +4,8 @@
  * report, byte for byte once rendered.
  */
 import type { AuditScope, RoleAssignment } from "../arm/types.js";
-import {
-  runCounters,
-  type AuditRun,
-  type CheckStatus,
-  type IdentityResult,
-  type ResourceGraphReference,
-  type RunSources,
-  type RunStatus,
-  type RunTrigger,
-} from "../audit/model.js";
+import { runCounters, type AuditRun, type RunSources, type RunStatus, type RunTrigger } from "../model/run.js";
+import type { CheckStatus, IdentityResult, ResourceGraphReference } from "../model/identityResult.js";
 import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
 import {
   assignmentsByPrincipal,

@@ -17,7 +17,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { QueueClient } from "@azure/storage-queue";
 import type { ContainerClient } from "@azure/storage-blob";
 import { queueNames } from "../queues.js";
-import { containerClient, queueClient, statusCode, tableClient, type StorageAccount, type StorageClientOptions } from "../storage/storageAccount.js";
+import { containerClient, queueClient, statusCode, tableClient, type StorageAccount, type StorageClientOptions } from "./storageAccount.js";
 
 export interface AuditStorage {
   audits: TableClient;
@@ -37,7 +37,7 @@ export interface AuditStorage {
   reports: ContainerClient;
 }
 
-/** `options.retryMs`: how long each request is retried through a storage outage (storage/storageAccount.ts). */
+/** `options.retryMs`: how long each request is retried through a storage outage (store/storageAccount.ts). */
 export function openAuditStorage(account: StorageAccount, prefix = "", options: StorageClientOptions = {}): AuditStorage {
   const names = queueNames(prefix);
   const table = (name: string) => tableClient(account, `${prefix}${name}`, options);

@@ -3,7 +3,8 @@
  * objects (scope, tags, associations) are stored as JSON text and read back defensively: a row written
  * by an older version or edited by hand must not crash a report.
  */
-import { runCounters, type AuditRun, type IdentityResult, type ResourceGraphReference } from "../audit/model.js";
+import { runCounters, type AuditRun } from "../model/run.js";
+import type { IdentityResult, ResourceGraphReference } from "../model/identityResult.js";
 import type { AssociatedResource, AuditScope } from "../arm/types.js";
 
 export type Entity = Record<string, unknown> & { partitionKey: string; rowKey: string; etag?: string };

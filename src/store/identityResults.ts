@@ -3,12 +3,12 @@
  * identity's history across runs.
  */
 import { odata, type TransactionAction } from "@azure/data-tables";
-import type { IdentityResult } from "../audit/model.js";
+import type { IdentityResult } from "../model/identityResult.js";
 import type { AssociatedResource, IdentityInventoryItem } from "../arm/types.js";
 import type { AuditStorage } from "./auditStorage.js";
 import { entityToIdentity, IDENTITY_ROW_PREFIX, identityToEntity, type Entity } from "./entities.js";
 import { identityKey, invertedTimeKey } from "./keys.js";
-import { statusCode } from "../storage/storageAccount.js";
+import { statusCode } from "./storageAccount.js";
 import { chunks, submitInBatches } from "./batches.js";
 import { identityRowKey } from "./runs.js";
 
@@ -58,12 +58,17 @@ export async function getIdentityResult(storage: AuditStorage, runId: string, id
   }
 }
 
-/** Streams a run's identity rows (without associations) in key order. */
-export async function* listIdentityResults(storage: AuditStorage, runId: string): AsyncGenerator<IdentityResult> {
+/** Streams a run's identity rows (without associations) in key order, each with its ETag. */
+export async function* listIdentityRows(storage: AuditStorage, runId: string): AsyncGenerator<{ identity: IdentityResult; etag: string }> {
   const rows = storage.audits.listEntities<Record<string, unknown>>({
     queryOptions: { filter: odata`PartitionKey eq ${runId} and RowKey ge ${IDENTITY_ROW_PREFIX} and RowKey lt ${"i`"}` },
   });
-  for await (const row of rows) yield entityToIdentity(row);
+  for await (const row of rows) yield { identity: entityToIdentity(row), etag: row.etag };
+}
+
+/** Streams a run's identity rows (without associations) in key order. */
+export async function* listIdentityResults(storage: AuditStorage, runId: string): AsyncGenerator<IdentityResult> {
+  for await (const { identity } of listIdentityRows(storage, runId)) yield identity;
 }
 
 const associationsPartition = (runId: string, id: string) => `${runId}_${identityKey(id)}`;

@@ -4,9 +4,10 @@
  */
 import { randomUUID } from "node:crypto";
 import { odata, type TableClient, type TransactionAction } from "@azure/data-tables";
-import { accountedFor, type AuditRun, type IdentityResult, type RunTrigger } from "../audit/model.js";
+import { accountedFor, type AuditRun, type RunTrigger } from "../model/run.js";
+import type { IdentityResult } from "../model/identityResult.js";
 import type { AuditScope } from "../arm/types.js";
-import { statusCode } from "../storage/storageAccount.js";
+import { statusCode } from "./storageAccount.js";
 import type { AuditStorage } from "./auditStorage.js";
 import { entityToRun, IDENTITY_ROW_PREFIX, identityToEntity, RUN_ROW, runToEntity, type Entity } from "./entities.js";
 import { readScopeRows, scopeColumns, scopeRowEntities } from "./runScope.js";
@@ -328,13 +329,13 @@ export async function latestCompletedRun(storage: AuditStorage, tenantId: string
 /**
  * Fast mode: records identities the Resource Graph sweep showed referenced as checked, without any request,
  * up to 99 per batch transaction together with the run's counter (one partition, every row ETag-guarded),
- * so the counts stay exact as with `recordIdentityResult`. `fields` are merged onto each identity's row.
- * Returns how many identities left "pending" here (a second call records none of them again).
+ * so the counts stay exact as with `recordIdentityResult`. `fields` are merged onto each identity's row;
+ * `etag` is the row's when the caller listed it pending (it is then not read again). Returns how many identities left "pending" here (a second call records none of them again).
  */
 export async function recordWithoutCheck(
   storage: AuditStorage,
   runId: string,
-  identities: { id: string; fields: Record<string, unknown> }[],
+  identities: { id: string; fields: Record<string, unknown>; etag?: string }[],
 ): Promise<number> {
   let recorded = 0;
   for (let start = 0; start < identities.length; start += 99) {
@@ -342,12 +343,16 @@ export async function recordWithoutCheck(
     for (let attempt = 0; ; attempt++) {
       const run = await getRun(storage, runId);
       if (!run) throw new Error(`Run ${runId} does not exist`);
+      // A pending row listed with its ETag is not read again (at 10,000 identities, 9,500 reads saved); if it
+      // changed since, the transaction fails on that ETag and the retry reads every row.
       const rows = await Promise.all(
         batch.map((identity) =>
-          storage.audits.getEntity<Record<string, unknown>>(runId, identityRowKey(identity.id)).catch((error: unknown) => {
-            if (statusCode(error) === 404) return undefined;
-            throw error;
-          }),
+          attempt === 0 && identity.etag !== undefined
+            ? { status: "pending", etag: identity.etag }
+            : storage.audits.getEntity<Record<string, unknown>>(runId, identityRowKey(identity.id)).catch((error: unknown) => {
+                if (statusCode(error) === 404) return undefined;
+                throw error;
+              }),
         ),
       );
       const pending = batch.flatMap((identity, k) => {

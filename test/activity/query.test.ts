@@ -1,15 +1,13 @@
 /**
- * The sign-in query, checked with Microsoft's own Kusto parser (`@kusto/language-service-next`, loaded as
- * test/arm/queries.test.ts does) against the schema of `AADManagedIdentitySignInLogs` as Azure Monitor's
+ * The sign-in query, checked with Microsoft's own Kusto parser (`@kusto/language-service-next`, through
+ * test/helpers/kusto.ts) against the schema of `AADManagedIdentitySignInLogs` as Azure Monitor's
  * table reference documents it (https://learn.microsoft.com/azure/azure-monitor/reference/tables/aadmanagedidentitysigninlogs;
  * MicrosoftDocs/azure-reference-other, azure-monitor-ref/tables/includes/aadmanagedidentitysigninlogs-include.md).
  */
 import { describe, expect, it } from "vitest";
-import { Kusto, type KustoCode } from "../helpers/kusto.js";
+import { kustoDatabase, syntaxErrors } from "../helpers/kusto.js";
 import { LOG_ANALYTICS_TABLE_SCHEMAS } from "../../simulator/kql/index.js";
 import { SIGN_IN_TABLE, signInActivityQuery } from "../../src/activity/signInActivity.js";
-
-
 
 /** The documented columns, in the reference's order, with its types. */
 const DOCUMENTED_COLUMNS: readonly (readonly [string, string])[] = [
@@ -50,24 +48,9 @@ const DOCUMENTED_COLUMNS: readonly (readonly [string, string])[] = [
   ["UniqueTokenIdentifier", "string"],
 ];
 
-const globals = Kusto.Language.GlobalState.Default.WithDatabase(
-  new Kusto.Language.Symbols.DatabaseSymbol.ctor("workspace", [
-    new Kusto.Language.Symbols.TableSymbol.$ctor7(SIGN_IN_TABLE, `(${DOCUMENTED_COLUMNS.map(([name, type]) => `['${name}']:${type}`).join(", ")})`, null),
-  ]),
-);
-
-function errors(code: KustoCode): string[] {
-  const list = code.GetDiagnostics();
-  const out: string[] = [];
-  for (let i = 0; i < list.Count; i += 1) {
-    const d = list.getItem(i);
-    if (d.Severity === "Error") out.push(`${d.Code} at ${d.Start}: ${d.Message}`);
-  }
-  return out;
-}
-
-const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.Parse(text));
-const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, globals));
+const { semanticErrors } = kustoDatabase("workspace", {
+  [SIGN_IN_TABLE]: `(${DOCUMENTED_COLUMNS.map(([name, type]) => `['${name}']:${type}`).join(", ")})`,
+});
 
 describe("the sign-in query", () => {
   it("is the agreed text", () => {

@@ -14,6 +14,7 @@ import {
   type SignInSettings,
 } from "../../src/activity/signInActivity.js";
 import { staticTokenCredential } from "../../src/arm/connection.js";
+import { rejectionOf } from "../helpers/rejection.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -41,14 +42,7 @@ function byPrincipal(rows: SignInActivity[]): Map<string, { clientId: string; la
   return new Map(rows.map((r) => [r.principalId, { clientId: r.clientId, lastSignInAt: r.lastSignInAt, resource: r.resource }]));
 }
 
-async function failure(promise: Promise<unknown>): Promise<SignInQueryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SignInQueryError);
-  return error as SignInQueryError;
-}
+const failure = (promise: Promise<unknown>) => rejectionOf(promise, SignInQueryError);
 
 beforeAll(async () => {
   sim = await startSimulator({ identities: 150, seed: "sign-in-client", tenants: 2, rate: 10_000, argQuota: { limit: 100_000, windowMs: 5000 } });

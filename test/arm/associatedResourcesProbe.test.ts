@@ -6,13 +6,13 @@
  * (seeds/000) and 429s.
  */
 import { describe, expect, it } from "vitest";
+import { ArmError } from "../../src/arm/errors.js";
 import {
-  ArmError,
   ASSOCIATED_RESOURCES_PROBE_ORDER,
   isApiGone,
   probeAssociatedResourcesApi,
   type ProbeOptions,
-} from "../../src/arm/index.js";
+} from "../../src/arm/associatedResources.js";
 import { queryOf, useArmTestServer, type Reply } from "./support/testServer.js";
 
 const TOKEN = "probe-token-71c3e0d2a9";

@@ -8,20 +8,21 @@ import {
   associatedResourcesUrl,
   ASSOCIATED_RESOURCES_API_VERSIONS,
   DEFAULT_ASSOCIATED_RESOURCES_API_VERSION,
-  IDENTITY_API_VERSION,
-  nextLinkOnEndpoint,
   parseAssociatedResource,
   parseAssociatedResourcesPage,
-  parseErrorBody,
+  skipTokenFromNextLink,
+} from "../../src/arm/associatedResources.js";
+import {
+  IDENTITY_API_VERSION,
+  nextLinkOnEndpoint,
   parseFederatedCredential,
   parseFederatedCredentialsPage,
   parseIdentity,
-  parseIdentityId,
   parseIdentityListPage,
-  parseResourceGraphResponse,
-  sameResourceId,
-  skipTokenFromNextLink,
-} from "../../src/arm/index.js";
+} from "../../src/arm/identities.js";
+import { parseErrorBody } from "../../src/arm/errors.js";
+import { parseIdentityId, sameResourceId } from "../../src/arm/resourceId.js";
+import { parseResourceGraphResponse } from "../../src/arm/resourceGraph.js";
 import {
   cliInteractions,
   example,

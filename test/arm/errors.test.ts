@@ -11,8 +11,8 @@ import {
   parseErrorBody,
   parseRetryAfterMs,
   redactSecrets,
-} from "../../src/arm/index.js";
-import { registerSecret } from "../../src/arm/errors.js";
+  registerSecret,
+} from "../../src/arm/errors.js";
 
 const ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ManagedIdentity/userAssignedIdentities/x";
 

@@ -1,12 +1,7 @@
 /** getIdentity and listFederatedCredentials against a local HTTPS server. */
 import { describe, expect, it } from "vitest";
-import {
-  ArmError,
-  getIdentity,
-  isNotFound,
-  listFederatedCredentials,
-  parseIdentity,
-} from "../../src/arm/index.js";
+import { ArmError, isNotFound } from "../../src/arm/errors.js";
+import { getIdentity, listFederatedCredentials, parseIdentity } from "../../src/arm/identities.js";
 import { example, paths } from "./support/fixtures.js";
 import { queryOf, useArmTestServer } from "./support/testServer.js";
 
@@ -22,10 +17,9 @@ const ficBody = example(paths.ficList).responses["200"]?.body as { value: unknow
 describe("getIdentity", () => {
   it("GETs the identity at api-version 2023-01-31 and reads systemData.createdAt", async () => {
     arm.serve({ body: { ...getBody, systemData: { createdAt: "2024-05-01T08:00:00Z", createdBy: "bob@contoso.com", createdByType: "User" } } });
-    let hookCalls = 0;
-    const identity = await getIdentity(arm.conn, ID, { beforeEachRequest: async () => void (hookCalls += 1) });
+    const identity = await getIdentity(arm.conn, ID);
     expect(identity).toEqual({ ...parseIdentity(getBody), createdAt: "2024-05-01T08:00:00Z", createdBy: "bob@contoso.com" });
-    expect(hookCalls).toBe(1);
+    expect(arm.server.requests).toHaveLength(1);
     const [req] = arm.server.requests;
     expect(req?.method).toBe("GET");
     expect(req?.path).toBe(PATH);
@@ -51,10 +45,9 @@ describe("listFederatedCredentials", () => {
     // The example's link points at the placeholder host https://serviceRoot.
     const nextLink = ficBody.nextLink.replace("$skipToken", param);
     arm.serve({ body: { ...ficBody, nextLink } }, { body: { value: [{ ...(ficBody.value[0] as object), name: "second" }] } });
-    let hookCalls = 0;
-    const credentials = await listFederatedCredentials(arm.conn, ID, { beforeEachRequest: async () => void (hookCalls += 1) });
+    const credentials = await listFederatedCredentials(arm.conn, ID);
     expect(credentials.map((c) => c.name)).toEqual(["ficResourceName", "second"]);
-    expect(hookCalls).toBe(2);
+    expect(arm.server.requests).toHaveLength(2);
     const [first, second] = arm.server.requests;
     expect(first?.path).toBe(`${PATH}/federatedIdentityCredentials`);
     expect(queryOf(first!).get("api-version")).toBe("2023-01-31");

@@ -6,7 +6,7 @@
  * (KustoCode.ParseAndAnalyze: unknown tables, columns and functions are errors).
  */
 import { describe, expect, it } from "vitest";
-import { Kusto, type KustoCode } from "../helpers/kusto.js";
+import { kustoDatabase, syntaxErrors } from "../helpers/kusto.js";
 import {
   allQueries,
   identityBagReferencesQuery,
@@ -17,9 +17,7 @@ import {
   roleAssignmentsQuery,
   roleDefinitionsQuery,
   subscriptionNamesQuery,
-} from "../../src/arm/index.js";
-
-
+} from "../../src/arm/queries.js";
 
 /**
  * Resource Graph's `resources`, `authorizationresources`, `resourcecontainers` and `policyresources` columns
@@ -36,33 +34,18 @@ const ARG_COLUMNS =
   "subscriptionId:string, managedBy:string, sku:dynamic, plan:dynamic, properties:dynamic, tags:dynamic, " +
   "identity:dynamic, zones:dynamic, extendedLocation:dynamic)";
 
-const argGlobals = Kusto.Language.GlobalState.Default.WithDatabase(
-  new Kusto.Language.Symbols.DatabaseSymbol.ctor("resourcegraph", [
-    new Kusto.Language.Symbols.TableSymbol.$ctor7("resources", ARG_COLUMNS, null),
-    new Kusto.Language.Symbols.TableSymbol.$ctor7("authorizationresources", ARG_COLUMNS, null),
-    new Kusto.Language.Symbols.TableSymbol.$ctor7("resourcecontainers", ARG_COLUMNS, null),
-    new Kusto.Language.Symbols.TableSymbol.$ctor7("policyresources", ARG_COLUMNS, null),
-  ]),
-);
-
-function errors(code: KustoCode): string[] {
-  const list = code.GetDiagnostics();
-  const out: string[] = [];
-  for (let i = 0; i < list.Count; i += 1) {
-    const d = list.getItem(i);
-    if (d.Severity === "Error") out.push(`${d.Code} at ${d.Start}: ${d.Message}`);
-  }
-  return out;
-}
-
-const syntaxErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.Parse(text));
+const { semanticErrors } = kustoDatabase("resourcegraph", {
+  resources: ARG_COLUMNS,
+  authorizationresources: ARG_COLUMNS,
+  resourcecontainers: ARG_COLUMNS,
+  policyresources: ARG_COLUMNS,
+});
 
 /** The last operator is `order by` (or `sort by`) and its first key is `id asc`. */
 function ordersByIdFirst(text: string): boolean {
   const last = text.trimEnd().split("\n").pop() ?? "";
   return /^\|\s*(order|sort) by id asc(,\s*\w+ (asc|desc))*$/.test(last.trim());
 }
-const semanticErrors = (text: string): string[] => errors(Kusto.Language.KustoCode.ParseAndAnalyze(text, argGlobals));
 
 describe("the queries sent to Resource Graph", () => {
   it("lists the seven queries", () => {
@@ -108,12 +91,21 @@ describe("the queries sent to Resource Graph", () => {
       "authorizationresources\n| where type =~ 'microsoft.authorization/roledefinitions'\n| project id = tolower(id), roleName = tostring(properties.roleName), permissions = properties.permissions\n| order by id asc",
     );
     expect(subscriptionNamesQuery()).toBe("resourcecontainers\n| where type =~ 'microsoft.resources/subscriptions'\n| project id, subscriptionId, name\n| order by id asc");
+    const perIdentity = "| distinct id, identityId\n| summarize referenceCount = count(), resourceIds = make_set(id, 10) by identityId\n| project id = identityId, referenceCount, resourceIds\n| order by id asc";
     expect(identityBagReferencesQuery()).toBe(
-      "resources\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, type, identityId = tolower(identityKey)\n| order by id asc, identityId asc",
+      `resources\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, identityId = tolower(identityKey)\n${perIdentity}`,
     );
     expect(policyAssignmentReferencesQuery()).toBe(
-      "policyresources\n| where type =~ 'microsoft.authorization/policyassignments'\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, type, identityId = tolower(identityKey)\n| order by id asc, identityId asc",
+      `policyresources\n| where type =~ 'microsoft.authorization/policyassignments'\n| where isnotnull(identity.userAssignedIdentities)\n| mv-expand identityKey = bag_keys(identity.userAssignedIdentities) to typeof(string) limit 400\n| project id, identityId = tolower(identityKey)\n${perIdentity}`,
     );
+    expect(propertyReferencesQuery().split("\n").slice(5)).toEqual([
+      "| where isnotempty(identityId)",
+      "| project id, identityId, isKubelet = identityId == tolower(tostring(properties.identityProfile.kubeletidentity.resourceId))",
+      "| distinct id, identityId, isKubelet",
+      "| summarize referenceCount = count(), resourceIds = make_set(id, 10) by identityId, isKubelet",
+      "| project id = identityId, isKubelet, referenceCount, resourceIds",
+      "| order by id asc, isKubelet asc",
+    ]);
     expect(propertyReferencesQuery().split("\n")[4]).toBe(
       "| mv-expand identityId = extract_all(@'(/subscriptions/[^/\"]+/resourcegroups/[^/\"]+/providers/microsoft\\.managedidentity/userassignedidentities/[^/\"\\\\?#]+)', propertiesText) to typeof(string) limit 400",
     );

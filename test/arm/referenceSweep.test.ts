@@ -3,20 +3,18 @@
  * `$skipToken`, quota headers, `x-ms-tenant-subscription-limit-hit`), one answer per query text.
  */
 import { describe, expect, it } from "vitest";
+import { canonicalIdentityId, parseIdentityId, resourceIdKey } from "../../src/arm/resourceId.js";
+import { identityBagReferencesQuery, policyAssignmentReferencesQuery, propertyReferencesQuery } from "../../src/arm/queries.js";
 import {
-  canonicalIdentityId,
-  identityBagReferencesQuery,
-  parseIdentityId,
-  policyAssignmentReferencesQuery,
   POLICY_ASSIGNMENT_SCOPE_FILTER,
-  propertyReferencesQuery,
-  resourceIdKey,
+  resourceTypeFromId,
   sweepIdentityReferences,
-  type AuditScope,
   type IdentityReference,
+  type IdentityReferenceSummary,
   type InvalidReferenceRow,
   type ReferenceSweepOptions,
-} from "../../src/arm/index.js";
+} from "../../src/arm/referenceSweep.js";
+import type { AuditScope } from "../../src/arm/types.js";
 import { useArmTestServer, type RecordedRequest, type Reply } from "./support/testServer.js";
 
 const TOKEN = "sweep-token-4f8e2d17b3";
@@ -66,13 +64,87 @@ function serveQueries(pages: Record<string, Reply[]>): void {
   });
 }
 
-async function sweep(options: ReferenceSweepOptions = {}): Promise<IdentityReference[][]> {
-  const out: IdentityReference[][] = [];
-  for await (const refs of sweepIdentityReferences(arm.conn, SCOPE, options)) out.push(refs);
+async function summaries(options: ReferenceSweepOptions = {}): Promise<IdentityReferenceSummary[][]> {
+  const out: IdentityReferenceSummary[][] = [];
+  for await (const page of sweepIdentityReferences(arm.conn, SCOPE, options)) out.push(page);
   return out;
 }
 
-describe("sweepIdentityReferences", () => {
+/** The references of each page, for rows in the per-resource shape (one reference per summary). */
+async function sweep(options: ReferenceSweepOptions = {}): Promise<IdentityReference[][]> {
+  const pages = await summaries(options);
+  for (const summary of pages.flat()) expect(summary.referenceCount).toBe(summary.references.length);
+  return pages.map((p) => p.flatMap((summary) => summary.references));
+}
+
+describe("sweepIdentityReferences: summary rows (one per identity and kind)", () => {
+  it("reads each query's summary rows as counts and sampled references, the kind from the query and isKubelet", async () => {
+    const apps = Array.from({ length: 3 }, (_, n) => `/subscriptions/${SUB}/resourceGroups/rg-web/providers/Microsoft.Web/sites/web${n}/slots/staging`);
+    serveQueries({
+      [identityBagReferencesQuery()]: [page([{ id: uami("id-web").toLowerCase(), referenceCount: 40, resourceIds: apps }])],
+      [propertyReferencesQuery()]: [
+        page([
+          { id: uami("aks1-agentpool", "MC_rg").toLowerCase(), isKubelet: true, referenceCount: 1, resourceIds: [AKS] },
+          { id: uami("id-cmk").toLowerCase(), isKubelet: false, referenceCount: 1, resourceIds: [STORAGE] },
+        ]),
+      ],
+      [policyAssignmentReferencesQuery()]: [page([{ id: uami("id-policy").toLowerCase(), referenceCount: 1, resourceIds: [POLICY] }])],
+    });
+    expect(await summaries()).toEqual([
+      [{ identityId: key("id-web"), kind: "identity", referenceCount: 40, references: apps.map((resourceId) => ({ identityId: key("id-web"), resourceId, resourceType: "microsoft.web/sites/slots", kind: "identity" })) }],
+      [
+        { identityId: key("aks1-agentpool", "MC_rg"), kind: "kubelet", referenceCount: 1, references: [{ identityId: key("aks1-agentpool", "MC_rg"), resourceId: AKS, resourceType: "microsoft.containerservice/managedclusters", kind: "kubelet" }] },
+        { identityId: key("id-cmk"), kind: "properties", referenceCount: 1, references: [{ identityId: key("id-cmk"), resourceId: STORAGE, resourceType: "microsoft.storage/storageaccounts", kind: "properties" }] },
+      ],
+      [{ identityId: key("id-policy"), kind: "policyAssignment", referenceCount: 1, references: [{ identityId: key("id-policy"), resourceId: POLICY, resourceType: "microsoft.authorization/policyassignments", kind: "policyAssignment" }] }],
+    ]);
+  });
+
+  it("reads resourceIds given as JSON text, and never counts fewer references than it was shown", async () => {
+    serveQueries({
+      [identityBagReferencesQuery()]: [page([{ id: uami("id-web"), referenceCount: "0", resourceIds: JSON.stringify([WEB]) }])],
+      [propertyReferencesQuery()]: [page([])],
+      [policyAssignmentReferencesQuery()]: [page([])],
+    });
+    const [[summary]] = (await summaries()) as [[IdentityReferenceSummary]];
+    expect(summary.referenceCount).toBe(1);
+    expect(summary.references.map((r) => r.resourceId)).toEqual([WEB]);
+  });
+
+  it("skips and reports summary rows that are not an identity, a count or a list of ids", async () => {
+    const invalid: InvalidReferenceRow[] = [];
+    serveQueries({
+      [identityBagReferencesQuery()]: [
+        page([
+          { id: WEB, referenceCount: 1, resourceIds: [WEB] },
+          { id: uami("id-a"), referenceCount: -1, resourceIds: [] },
+          { id: uami("id-b"), referenceCount: 1, resourceIds: "not json" },
+          { id: uami("id-c"), referenceCount: 2, resourceIds: [WEB, STORAGE] },
+        ]),
+      ],
+      [propertyReferencesQuery()]: [page([])],
+      [policyAssignmentReferencesQuery()]: [page([])],
+    });
+    const pages = await summaries({ onInvalidRow: (row) => invalid.push(row) });
+    expect(pages.flat().map((s) => [s.identityId, s.referenceCount])).toEqual([[key("id-c"), 2]]);
+    expect(invalid.map((i) => i.reason)).toEqual([
+      expect.stringContaining("Not a user-assigned identity id"),
+      `row ${uami("id-a")}: field "referenceCount" must be a whole number, got -1`,
+      `row ${uami("id-b")}: field "resourceIds" must be an array of resource ids, got "not json"`,
+    ]);
+  });
+
+  it("reads a resource's type from its id as ARM builds it", () => {
+    expect(resourceTypeFromId(WEB)).toBe("microsoft.web/sites");
+    expect(resourceTypeFromId(`${WEB}/slots/staging`)).toBe("microsoft.web/sites/slots");
+    expect(resourceTypeFromId(POLICY)).toBe("microsoft.authorization/policyassignments");
+    expect(resourceTypeFromId(`${WEB}/providers/Microsoft.Insights/diagnosticSettings/d1`)).toBe("microsoft.insights/diagnosticsettings");
+    expect(resourceTypeFromId(`/subscriptions/${SUB}/resourceGroups/rg`)).toBe("");
+    expect(resourceTypeFromId(`/subscriptions/${SUB}/providers/Microsoft.Web`)).toBe("");
+  });
+});
+
+describe("sweepIdentityReferences: rows in the per-resource shape (tolerated)", () => {
   it("names each reference by where it was found: identity bag, kubelet, other properties, policy assignment", async () => {
     serveQueries({
       [identityBagReferencesQuery()]: [

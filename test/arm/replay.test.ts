@@ -4,13 +4,9 @@
  * request; the client must return what those tools printed.
  */
 import { describe, expect, it } from "vitest";
-import {
-  getIdentity,
-  listAllAssociatedResources,
-  listAssociatedResourcesPage,
-  listFederatedCredentials,
-  type AssociatedResource,
-} from "../../src/arm/index.js";
+import { getIdentity, listFederatedCredentials } from "../../src/arm/identities.js";
+import { listAllAssociatedResources, listAssociatedResourcesPage } from "../../src/arm/associatedResources.js";
+import type { AssociatedResource } from "../../src/arm/types.js";
 import { cliInteractions, paths, psEntries, type CliInteraction, type PsEntry } from "./support/fixtures.js";
 import { queryOf, useArmTestServer, type RecordedRequest, type Reply } from "./support/testServer.js";
 

@@ -3,20 +3,17 @@
  * quota pacing, 429 and 5xx retries, scope batching, and the typed inventory and role queries.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { ArmError, isThrottled } from "../../src/arm/errors.js";
+import { createArmConnection, type ArmConnection } from "../../src/arm/connection.js";
 import {
-  ArmError,
-  createArmConnection,
-  isThrottled,
   listIdentities,
   listRoleAssignments,
   queryResourceGraph,
-  type ArmConnection,
-  type AuditScope,
-  type IdentityInventoryItem,
   type InvalidRow,
   type ResourceGraphOptions,
   type ResourceGraphWait,
-} from "../../src/arm/index.js";
+} from "../../src/arm/resourceGraph.js";
+import type { AuditScope, IdentityInventoryItem } from "../../src/arm/types.js";
 import { example, paths } from "./support/fixtures.js";
 import { startTestServer, type RecordedRequest, type Reply, type TestServer } from "./support/testServer.js";
 

@@ -7,7 +7,7 @@ import {
   parseIdentityId,
   resourceIdKey,
   sameResourceId,
-} from "../../src/arm/index.js";
+} from "../../src/arm/resourceId.js";
 
 const ID = "/subscriptions/9e223dbe-3399-4e19-88eb-0975f02ac87f/resourceGroups/identity-of9g5pl0/providers/Microsoft.ManagedIdentity/userAssignedIdentities/identityn1iz32";
 

@@ -6,7 +6,9 @@
  * identities (simulator/tenantGenerator.ts, "Assignments above the identity's subscription").
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createArmConnection, listRoleAssignments, queryResourceGraph, type ArmConnection, type AuditScope, type RoleAssignment } from "../../src/arm/index.js";
+import { createArmConnection, type ArmConnection } from "../../src/arm/connection.js";
+import { listRoleAssignments, queryResourceGraph } from "../../src/arm/resourceGraph.js";
+import type { AuditScope, RoleAssignment } from "../../src/arm/types.js";
 import { roleDefinitionsQuery } from "../../src/arm/queries.js";
 import { riskFor } from "../../src/findings/risk.js";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";

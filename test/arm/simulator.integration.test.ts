@@ -4,20 +4,12 @@
  */
 import pThrottle from "p-throttle";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  createArmConnection,
-  getIdentity,
-  listAllAssociatedResources,
-  listFederatedCredentials,
-  listIdentities,
-  listRoleAssignments,
-  listSubscriptionNames,
-  resourceIdKey,
-  sameResourceId,
-  type ArmConnection,
-  type AssociatedResource,
-  type IdentityInventoryItem,
-} from "../../src/arm/index.js";
+import { createArmConnection, type ArmConnection } from "../../src/arm/connection.js";
+import { getIdentity, listFederatedCredentials } from "../../src/arm/identities.js";
+import { listAllAssociatedResources } from "../../src/arm/associatedResources.js";
+import { listIdentities, listRoleAssignments, listSubscriptionNames } from "../../src/arm/resourceGraph.js";
+import { resourceIdKey, sameResourceId } from "../../src/arm/resourceId.js";
+import type { AssociatedResource, IdentityInventoryItem } from "../../src/arm/types.js";
 // The rule keeps src/ away from the simulator; its first block also matches test/ (see the report).
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 

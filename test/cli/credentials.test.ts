@@ -6,7 +6,8 @@
 import net from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
-import { ArmError, listAssociatedResourcesPage } from "../../src/arm/index.js";
+import { ArmError } from "../../src/arm/errors.js";
+import { listAssociatedResourcesPage } from "../../src/arm/associatedResources.js";
 import { credentialProblem, staticTokenProblem } from "../../src/cli/credentials.js";
 import { uniquePrefix } from "../helpers/storage.js";
 import { useArmTestServer } from "../arm/support/testServer.js";

@@ -11,7 +11,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
-import type { AuditRun } from "../../src/audit/model.js";
+import type { AuditRun } from "../../src/model/run.js";
 import type { AuditStorage } from "../../src/store/auditStorage.js";
 import { listIdentityResults } from "../../src/store/identityResults.js";
 import { listRuns, startRun } from "../../src/store/runs.js";

@@ -12,12 +12,12 @@ import { HttpRequest } from "@azure/functions";
 import { simpleParser } from "mailparser";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
-import type { AuditMode } from "../../src/audit/model.js";
+import type { AuditMode } from "../../src/model/run.js";
 import { buildRunReport } from "../../src/audit/runReport.js";
 import { startAudit } from "../../src/audit/startAudit.js";
 import type { ScanOutput } from "../../src/cli/scanOutput.js";
-import { getIdentityHistoryHandler } from "../../src/functions/getIdentityHistory.js";
-import { getAuditReportHandler } from "../../src/functions/getAuditReport.js";
+import { getIdentityHistory } from "../../src/functions/getIdentityHistory.js";
+import { getAuditReport } from "../../src/functions/getAuditReport.js";
 import { allFindings, type AuditReport } from "../../src/report/model.js";
 import { depsFor, drainUntilFinished } from "../helpers/pipeline.js";
 import { capturingContext, testRuntime } from "../helpers/runtime.js";
@@ -194,9 +194,10 @@ describe("the report, the identity API, scan --out and the email agree on every 
       prefix,
     );
     const getRuntime = () => Promise.resolve(runtime);
-    const reportResponse = await getAuditReportHandler(getRuntime)(
+    const reportResponse = await getAuditReport(
       new HttpRequest({ method: "GET", url: `https://app/api/audits/${scanned.runId}/report?format=json`, params: { runId: scanned.runId }, query: { format: "json" } }),
       capturingContext("getAuditReport").context,
+      getRuntime,
     );
     expect(reportResponse.status).toBe(200);
     const report = JSON.parse(String(reportResponse.body)) as AuditReport;
@@ -211,9 +212,10 @@ describe("the report, the identity API, scan --out and the email agree on every 
       verdicts.add(identity.verdict);
       expect(reported.get(identity.id.toLowerCase()), identity.name).toBe(identity.verdict);
       const truth = sim.truth.identity(identity.id)!;
-      const history = await getIdentityHistoryHandler(getRuntime)(
+      const history = await getIdentityHistory(
         new HttpRequest({ method: "GET", url: "https://app/api/identities/x", params: { subscriptionId: identity.subscriptionId, resourceGroup: truth.resourceGroupName, name: identity.name } }),
         capturingContext("getIdentityHistory").context,
+        getRuntime,
       );
       expect(history.status).toBe(200);
       const body = history.jsonBody as { history: { runId: string; verdict: string }[] };

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
-import type { AuditMode } from "../../src/audit/model.js";
+import type { AuditMode } from "../../src/model/run.js";
 import { buildRunReport } from "../../src/audit/runReport.js";
 import { startAudit } from "../../src/audit/startAudit.js";
 import { allFindings } from "../../src/report/model.js";

@@ -1,9 +1,10 @@
 /**
  * Builders for the inputs of findings, reports and mail tests: realistic values (shapes as
- * src/audit/model.ts and src/arm/types.ts define them), overridable per test.
+ * src/model/ and src/arm/types.ts define them), overridable per test.
  */
 import type { RoleAssignment } from "../../src/arm/types.js";
-import type { AuditRun, IdentityResult } from "../../src/audit/model.js";
+import type { AuditRun } from "../../src/model/run.js";
+import type { IdentityResult } from "../../src/model/identityResult.js";
 import type { VerdictOptions } from "../../src/findings/verdicts.js";
 
 export const TENANT_ID = "72f988bf-86f1-41af-91ab-2d7cd011db47";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { CheckStatus, IdentityResult } from "../../src/audit/model.js";
+import type { CheckStatus, IdentityResult } from "../../src/model/identityResult.js";
 import {
   DEFAULT_EXEMPT_TAG,
   DEFAULT_GRACE_PERIOD_DAYS,

@@ -1,11 +1,11 @@
 import { HttpRequest } from "@azure/functions";
 import { beforeAll, describe, expect, it } from "vitest";
-import { getAuditHandler } from "../../src/functions/getAudit.js";
-import { getAuditReportHandler } from "../../src/functions/getAuditReport.js";
-import { getIdentityHistoryHandler } from "../../src/functions/getIdentityHistory.js";
-import { getLatestReportHandler } from "../../src/functions/getLatestReport.js";
-import { startAuditHttpHandler } from "../../src/functions/startAuditHttp.js";
-import type { AppRuntime } from "../../src/functions/runtime.js";
+import { getAudit } from "../../src/functions/getAudit.js";
+import { getAuditReport } from "../../src/functions/getAuditReport.js";
+import { getIdentityHistory } from "../../src/functions/getIdentityHistory.js";
+import { getLatestReport } from "../../src/functions/getLatestReport.js";
+import { startAuditHttp } from "../../src/functions/startAuditHttp.js";
+import type { AppRuntime } from "../../src/app/runtime.js";
 import { capturingContext, TEST_TENANT, testRuntime } from "../helpers/runtime.js";
 
 const BASE = "http://localhost:7071/api";
@@ -29,7 +29,7 @@ function problemOf(response: { status?: number; headers?: unknown; jsonBody?: un
 
 async function post(body: string) {
   const request = new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: body }, headers: { "content-type": "application/json" } });
-  return startAuditHttpHandler(getRuntime)(request, capturingContext("startAuditHttp").context);
+  return startAuditHttp(request, capturingContext("startAuditHttp").context, getRuntime);
 }
 
 describe("HTTP bad input gets a 4xx problem+json that says what is wrong", () => {
@@ -50,25 +50,25 @@ describe("HTTP bad input gets a 4xx problem+json that says what is wrong", () =>
   });
 
   it("GET /api/audits/{runId} with a malformed run id: 400; an unknown one: 404", async () => {
-    const bad = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/x`, params: { runId: "../../etc" } }), capturingContext("getAudit").context);
+    const bad = await getAudit(new HttpRequest({ method: "GET", url: `${BASE}/audits/x`, params: { runId: "../../etc" } }), capturingContext("getAudit").context, getRuntime);
     expect(bad.status).toBe(400);
     expect(problemOf(bad).detail).toMatch(/not a run id/);
-    const missing = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/x`, params: { runId: "20260101000000-deadbeef" } }), capturingContext("getAudit").context);
+    const missing = await getAudit(new HttpRequest({ method: "GET", url: `${BASE}/audits/x`, params: { runId: "20260101000000-deadbeef" } }), capturingContext("getAudit").context, getRuntime);
     expect(missing.status).toBe(404);
     expect(problemOf(missing).detail).toMatch(/No audit run 20260101000000-deadbeef/);
   });
 
   it("an unknown report format: 400 naming the formats, checked before anything else", async () => {
     const request = new HttpRequest({ method: "GET", url: `${BASE}/audits/x/report?format=pdf`, params: { runId: "20260101000000-deadbeef" }, query: { format: "pdf" } });
-    const response = await getAuditReportHandler(getRuntime)(request, capturingContext("getAuditReport").context);
+    const response = await getAuditReport(request, capturingContext("getAuditReport").context, getRuntime);
     expect(response.status).toBe(400);
     expect(problemOf(response).detail).toMatch(/json, csv, md, html/);
-    const latest = await getLatestReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest?format=<x>`, query: { format: "<x>" } }), capturingContext("getLatestReport").context);
+    const latest = await getLatestReport(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest?format=<x>`, query: { format: "<x>" } }), capturingContext("getLatestReport").context, getRuntime);
     expect(latest.status).toBe(400);
   });
 
   it("the latest report before any completed run: 404", async () => {
-    const response = await getLatestReportHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest` }), capturingContext("getLatestReport").context);
+    const response = await getLatestReport(new HttpRequest({ method: "GET", url: `${BASE}/reports/latest` }), capturingContext("getLatestReport").context, getRuntime);
     expect(response.status).toBe(404);
     expect(problemOf(response).detail).toMatch(new RegExp(TEST_TENANT));
   });
@@ -81,31 +81,31 @@ describe("HTTP bad input gets a 4xx problem+json that says what is wrong", () =>
     [{ subscriptionId: SUB, resourceGroup: "rg", name: "x" }, /identity name/],
   ])("GET /api/identities with bad path %j: 400", async (params, detail) => {
     const request = new HttpRequest({ method: "GET", url: `${BASE}/identities/a/b/c`, params });
-    const response = await getIdentityHistoryHandler(getRuntime)(request, capturingContext("getIdentityHistory").context);
+    const response = await getIdentityHistory(request, capturingContext("getIdentityHistory").context, getRuntime);
     expect(response.status).toBe(400);
     expect(problemOf(response).detail).toMatch(detail);
   });
 
   it("GET /api/identities for an identity no audit has seen: 404", async () => {
     const request = new HttpRequest({ method: "GET", url: `${BASE}/identities/a/b/c`, params: { subscriptionId: SUB, resourceGroup: "rg-é-日本.(x)", name: "never-seen" } });
-    const response = await getIdentityHistoryHandler(getRuntime)(request, capturingContext("getIdentityHistory").context);
+    const response = await getIdentityHistory(request, capturingContext("getIdentityHistory").context, getRuntime);
     expect(response.status).toBe(404);
   });
 
   it("POST /api/audits accepts a scoped run (202 + Location) and refuses a second one while it runs (409 naming it)", async () => {
     const own = await testRuntime();
-    const handler = startAuditHttpHandler(() => Promise.resolve(own));
-    const first = await handler(new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [SUB.toUpperCase()] }) }, headers: { "content-type": "application/json" } }), capturingContext("startAuditHttp").context);
+    const ownRuntime = () => Promise.resolve(own);
+    const first = await startAuditHttp(new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: JSON.stringify({ subscriptions: [SUB.toUpperCase()] }) }, headers: { "content-type": "application/json" } }), capturingContext("startAuditHttp").context, ownRuntime);
     expect(first.status).toBe(202);
     const location = (first.headers as Record<string, string>).location;
     expect(location).toMatch(/^\/api\/audits\/\d{14}-[0-9a-f]{8}$/);
     expect((first.jsonBody as { scope: unknown }).scope).toEqual({ subscriptions: [SUB], managementGroups: [] });
-    const second = await handler(new HttpRequest({ method: "POST", url: `${BASE}/audits` }), capturingContext("startAuditHttp").context);
+    const second = await startAuditHttp(new HttpRequest({ method: "POST", url: `${BASE}/audits` }), capturingContext("startAuditHttp").context, ownRuntime);
     expect(second.status).toBe(409);
     expect(problemOf(second)).toMatchObject({ runId: location?.split("/").pop() });
     const peek = await own.deps.storage.enumerateQueue.peekMessages({ numberOfMessages: 5 });
     expect(peek.peekedMessageItems).toHaveLength(1);
-    const status = await getAuditHandler(() => Promise.resolve(own))(new HttpRequest({ method: "GET", url: `${BASE}${location}`, params: { runId: location!.split("/").pop()! } }), capturingContext("getAudit").context);
+    const status = await getAudit(new HttpRequest({ method: "GET", url: `${BASE}${location}`, params: { runId: location!.split("/").pop()! } }), capturingContext("getAudit").context, () => Promise.resolve(own));
     expect(status.status).toBe(200);
     expect(status.jsonBody).toMatchObject({ status: "enumerating", progress: { total: null, checked: 0 } });
   });

@@ -7,8 +7,8 @@ import { HttpRequest } from "@azure/functions";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../../src/api/validation.js";
-import type { AppRuntime } from "../../src/functions/runtime.js";
-import { startAuditHttpHandler } from "../../src/functions/startAuditHttp.js";
+import type { AppRuntime } from "../../src/app/runtime.js";
+import { startAuditHttp } from "../../src/functions/startAuditHttp.js";
 import { capturingContext, testRuntime } from "../helpers/runtime.js";
 
 const URL_AUDITS = "http://localhost:7071/api/audits";
@@ -21,7 +21,7 @@ beforeAll(async () => {
 
 async function post(body: { string?: string; bytes?: Uint8Array }, headers: Record<string, string> = JSON_TYPE) {
   const request = new HttpRequest({ method: "POST", url: URL_AUDITS, body, headers });
-  return startAuditHttpHandler(() => Promise.resolve(runtime))(request, capturingContext("startAuditHttp").context);
+  return startAuditHttp(request, capturingContext("startAuditHttp").context, () => Promise.resolve(runtime));
 }
 
 function problemOf(response: { status?: number; headers?: unknown; jsonBody?: unknown }) {
@@ -108,17 +108,17 @@ describe("POST /api/audits with hostile bodies", () => {
     const bare = await post({ bytes: new TextEncoder().encode("{}") }, {});
     expect(bare.status).toBe(415);
     const own = await testRuntime();
-    const handler = startAuditHttpHandler(() => Promise.resolve(own));
-    const empty = await handler(new HttpRequest({ method: "POST", url: URL_AUDITS }), capturingContext("startAuditHttp").context);
+    const ownRuntime = () => Promise.resolve(own);
+    const empty = await startAuditHttp(new HttpRequest({ method: "POST", url: URL_AUDITS }), capturingContext("startAuditHttp").context, ownRuntime);
     expect(empty.status).toBe(202);
   });
 
   it("JSON with a charset or a +json type is accepted", async () => {
     for (const type of ["application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"]) {
       const own = await testRuntime();
-      const handler = startAuditHttpHandler(() => Promise.resolve(own));
+      const ownRuntime = () => Promise.resolve(own);
       const request = new HttpRequest({ method: "POST", url: URL_AUDITS, body: { string: "{}" }, headers: { "content-type": type } });
-      expect((await handler(request, capturingContext("startAuditHttp").context)).status, type).toBe(202);
+      expect((await startAuditHttp(request, capturingContext("startAuditHttp").context, ownRuntime)).status, type).toBe(202);
     }
   });
 });

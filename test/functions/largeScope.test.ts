@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
 import { ConfigError, loadConfig, MAX_SCOPE_ITEMS } from "../../src/config.js";
-import { getAuditHandler } from "../../src/functions/getAudit.js";
-import type { AppRuntime } from "../../src/functions/runtime.js";
-import { startAuditTimerHandler } from "../../src/functions/startAudit.js";
-import { startAuditHttpHandler } from "../../src/functions/startAuditHttp.js";
+import { getAudit } from "../../src/functions/getAudit.js";
+import type { AppRuntime } from "../../src/app/runtime.js";
+import { startAudit } from "../../src/functions/startAudit.js";
+import { startAuditHttp } from "../../src/functions/startAuditHttp.js";
 import { ensureAuditStorage } from "../../src/store/auditStorage.js";
 import { finishEnumeration, getRun, latestCompletedRun, updateRun } from "../../src/store/runs.js";
 import { capturingContext, TEST_TENANT, testRuntime } from "../helpers/runtime.js";
@@ -28,13 +28,14 @@ const managementGroups = (n: number) => Array.from({ length: n }, (_, i) => `mg-
 async function postThenGet(runtime: AppRuntime, body: unknown) {
   const getRuntime = () => Promise.resolve(runtime);
   const text = JSON.stringify(body);
-  const posted = await startAuditHttpHandler(getRuntime)(
+  const posted = await startAuditHttp(
     new HttpRequest({ method: "POST", url: `${BASE}/audits`, body: { string: text }, headers: { "content-type": "application/json" } }),
     capturingContext("startAuditHttp").context,
+    getRuntime,
   );
   expect(posted.status, JSON.stringify(posted.jsonBody).slice(0, 300)).toBe(202);
   const runId = (posted.jsonBody as { runId: string }).runId;
-  const got = await getAuditHandler(getRuntime)(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context);
+  const got = await getAudit(new HttpRequest({ method: "GET", url: `${BASE}/audits/${runId}`, params: { runId } }), capturingContext("getAudit").context, getRuntime);
   expect(got.status).toBe(200);
   return { runId, bodyLength: text.length, status: got.jsonBody as { scope: { subscriptions: string[]; managementGroups: string[] } } };
 }
@@ -108,7 +109,7 @@ describe("the nightly timer with a 5,000-subscription scope (simulator)", () => 
     const deps = createAuditDeps({ arm: config, limiter: config, storageAccount: testStorageAccount(), storagePrefix: uniquePrefix() });
     await ensureAuditStorage(deps.storage);
     const run = capturingContext("startAudit");
-    await startAuditTimerHandler(() => Promise.resolve({ config, deps }))(timer, run.context);
+    await startAudit(timer, run.context, () => Promise.resolve({ config, deps }));
     const logs = run.logs.map((l) => l.text).join("\n");
     expect(logs).toMatch(/Run \S+ started with 12 identities/);
     const runId = /Run (\S+) started/.exec(logs)![1]!;

@@ -6,8 +6,8 @@
 import { HttpRequest } from "@azure/functions";
 import { describe, expect, it } from "vitest";
 import type { IdentityInventoryItem } from "../../src/arm/types.js";
-import { getAuditHandler } from "../../src/functions/getAudit.js";
-import { getIdentityHistoryHandler } from "../../src/functions/getIdentityHistory.js";
+import { getAudit } from "../../src/functions/getAudit.js";
+import { getIdentityHistory } from "../../src/functions/getIdentityHistory.js";
 import { writeHistory } from "../../src/store/identityResults.js";
 import { startRun } from "../../src/store/runs.js";
 import { capturingContext, testRuntime } from "../helpers/runtime.js";
@@ -52,11 +52,11 @@ describe("tenants sharing one storage account never see each other's records", (
     const params = { subscriptionId: SUB_B, resourceGroup: "rg-b", name: "id-secret" };
     const url = `http://localhost:7071/api/identities/${SUB_B}/rg-b/id-secret`;
 
-    const throughA = await getIdentityHistoryHandler(() => Promise.resolve(a))(new HttpRequest({ method: "GET", url, params }), capturingContext("getIdentityHistory").context);
+    const throughA = await getIdentityHistory(new HttpRequest({ method: "GET", url, params }), capturingContext("getIdentityHistory").context, () => Promise.resolve(a));
     expect(throughA.status).toBe(404);
     expect(JSON.stringify(throughA.jsonBody)).not.toMatch(/team-b|00000000-0000-0000-0000-00000000000b/);
 
-    const throughB = await getIdentityHistoryHandler(() => Promise.resolve(b))(new HttpRequest({ method: "GET", url, params }), capturingContext("getIdentityHistory").context);
+    const throughB = await getIdentityHistory(new HttpRequest({ method: "GET", url, params }), capturingContext("getIdentityHistory").context, () => Promise.resolve(b));
     expect(throughB.status).toBe(200);
     expect(throughB.jsonBody).toMatchObject({ name: "id-secret", tags: { owner: "team-b" } });
   });
@@ -71,7 +71,7 @@ describe("tenants sharing one storage account never see each other's records", (
     await writeHistory(b.deps.storage, { ...identity, runId: runB.run.runId, status: "checked", associations: [], associationCount: 3 }, runB.run.startedAt);
     await writeHistory(a.deps.storage, { ...identity, tenantId: TENANT_A, tags: {}, runId: runA.run.runId, status: "checked", associations: [], associationCount: 0 }, runA.run.startedAt);
     const params = { subscriptionId: SUB_B, resourceGroup: "rg-b", name: "id-secret" };
-    const response = await getIdentityHistoryHandler(() => Promise.resolve(a))(new HttpRequest({ method: "GET", url: "http://localhost:7071/api/identities/x", params }), capturingContext("getIdentityHistory").context);
+    const response = await getIdentityHistory(new HttpRequest({ method: "GET", url: "http://localhost:7071/api/identities/x", params }), capturingContext("getIdentityHistory").context, () => Promise.resolve(a));
     expect(response.status).toBe(200);
     const body = response.jsonBody as { tags: Record<string, string>; history: { runId: string }[] };
     expect(body.history.map((h) => h.runId)).toEqual([runA.run.runId]);
@@ -83,7 +83,7 @@ describe("tenants sharing one storage account never see each other's records", (
     const started = await startRun(a.deps.storage, { tenantId: TENANT_B, scope: { subscriptions: [], managementGroups: [] }, trigger: "timer", now: new Date() });
     if (!started.started) throw new Error("not started");
     const params = { runId: started.run.runId };
-    const response = await getAuditHandler(() => Promise.resolve(a))(new HttpRequest({ method: "GET", url: `http://localhost:7071/api/audits/${started.run.runId}`, params }), capturingContext("getAudit").context);
+    const response = await getAudit(new HttpRequest({ method: "GET", url: `http://localhost:7071/api/audits/${started.run.runId}`, params }), capturingContext("getAudit").context, () => Promise.resolve(a));
     expect(response.status).toBe(404);
   });
 });

@@ -4,7 +4,7 @@
  */
 import { createRequire } from "node:module";
 
-/** The little of Kusto.Language's surface this test uses. */
+/** The little of Kusto.Language's surface the tests use. */
 export interface KustoDiagnostic {
   Severity: string;
   Message: string;
@@ -41,3 +41,32 @@ export function loadKusto(): KustoGlobal {
 
 /** Loaded once per test file. */
 export const Kusto = loadKusto();
+
+function errorsOf(code: KustoCode): string[] {
+  const list = code.GetDiagnostics();
+  const out: string[] = [];
+  for (let i = 0; i < list.Count; i += 1) {
+    const d = list.getItem(i);
+    if (d.Severity === "Error") out.push(`${d.Code} at ${d.Start}: ${d.Message}`);
+  }
+  return out;
+}
+
+/** The syntax errors of a query (KustoCode.Parse), as `code at offset: message`. */
+export function syntaxErrors(text: string): string[] {
+  return errorsOf(Kusto.Language.KustoCode.Parse(text));
+}
+
+/**
+ * Semantic checks against one database: `tables` maps each table's name to its schema in Kusto's
+ * notation, e.g. `(id:string, ['kind']:string, tags:dynamic)`. Unknown tables, columns and functions are errors.
+ */
+export function kustoDatabase(name: string, tables: Readonly<Record<string, string>>): { semanticErrors(text: string): string[] } {
+  const globals = Kusto.Language.GlobalState.Default.WithDatabase(
+    new Kusto.Language.Symbols.DatabaseSymbol.ctor(
+      name,
+      Object.entries(tables).map(([table, schema]) => new Kusto.Language.Symbols.TableSymbol.$ctor7(table, schema, null)),
+    ),
+  );
+  return { semanticErrors: (text) => errorsOf(Kusto.Language.KustoCode.ParseAndAnalyze(text, globals)) };
+}

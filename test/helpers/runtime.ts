@@ -1,7 +1,7 @@
 import { InvocationContext, type LogLevel } from "@azure/functions";
 import { createAuditDeps } from "../../src/audit/createAuditDeps.js";
 import { loadConfig } from "../../src/config.js";
-import type { AppRuntime } from "../../src/functions/runtime.js";
+import type { AppRuntime } from "../../src/app/runtime.js";
 import { ensureAuditStorage } from "../../src/store/auditStorage.js";
 import { testStorageAccount, uniquePrefix } from "./storage.js";
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { ensureAuditStorage, openAuditStorage, type AuditStorage } from "../../src/store/auditStorage.js";
-import type { StorageAccount } from "../../src/storage/storageAccount.js";
+import type { StorageAccount } from "../../src/store/storageAccount.js";
 
 /** The Azurite started by test/setup/azurite.global.ts (or the account in UAMI_TEST_STORAGE). */
 export function testStorageAccount(): StorageAccount {

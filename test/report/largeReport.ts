@@ -5,7 +5,8 @@
  * level, hostile names and tags here and there, and a 30-run trend.
  */
 import type { RoleAssignment } from "../../src/arm/types.js";
-import type { IdentityResult, RunSources } from "../../src/audit/model.js";
+import type { IdentityResult } from "../../src/model/identityResult.js";
+import type { RunSources } from "../../src/model/run.js";
 import type { Verdict } from "../../src/findings/verdicts.js";
 import { buildReport, type AuditReport } from "../../src/report/model.js";
 import type { TrendPoint } from "../../src/report/trend.js";

@@ -7,7 +7,7 @@
 import { describe, expect, it } from "vitest";
 import type { AuditScope } from "../../src/arm/types.js";
 import type { AuditLog } from "../../src/audit/deps.js";
-import type { AuditRun } from "../../src/audit/model.js";
+import type { AuditRun } from "../../src/model/run.js";
 import { readStoredReport, storeReport } from "../../src/audit/runReport.js";
 import { earlierTrend } from "../../src/audit/runTrend.js";
 import { buildReport, type AuditReport } from "../../src/report/model.js";

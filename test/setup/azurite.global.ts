@@ -1,4 +1,4 @@
-import { startLocalAzurite } from "../../src/storage/localAzurite.js";
+import { startLocalAzurite } from "../../src/cli/localAzurite.js";
 
 /**
  * One in-memory Azurite for the whole test run, unless the caller already provides a storage

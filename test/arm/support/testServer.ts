@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { generate } from "selfsigned";
 import { afterAll, beforeAll, beforeEach } from "vitest";
-import { createArmConnection, type ArmConnection } from "../../../src/arm/index.js";
+import { createArmConnection, type ArmConnection } from "../../../src/arm/connection.js";
 
 export interface RecordedRequest {
   method: string;

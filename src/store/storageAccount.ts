@@ -8,7 +8,23 @@ import { ContainerClient } from "@azure/storage-blob";
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { NETWORK_CODES } from "../arm/errors.js";
-import { connectionStringFor } from "./localAzurite.js";
+
+/** The well-known development account that Azurite serves; not a secret (documented by Microsoft). */
+const DEV_ACCOUNT = "devstoreaccount1";
+const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+/** A connection string for the development account on Azurite's loopback ports (`UseDevelopmentStorage=true` is its default ports). */
+export function connectionStringFor(ports: { blob: number; queue: number; table: number }): string {
+  const base = "http://127.0.0.1";
+  return [
+    "DefaultEndpointsProtocol=http",
+    `AccountName=${DEV_ACCOUNT}`,
+    `AccountKey=${DEV_KEY}`,
+    `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
+    `QueueEndpoint=${base}:${ports.queue}/${DEV_ACCOUNT}`,
+    `TableEndpoint=${base}:${ports.table}/${DEV_ACCOUNT}`,
+  ].join(";");
+}
 
 /**
  * How long one storage request is retried (connection reset or refused, DNS, 500, 503, 408) before its
@@ -49,14 +65,28 @@ export type StorageAccount =
   | { kind: "connectionString"; connectionString: string }
   | { kind: "identity"; tableUrl: string; queueUrl: string; blobUrl: string; credential: TokenCredential };
 
-type Env = Record<string, string | undefined>;
+/**
+ * `AzureWebJobsStorage` as the Functions host reads it (config.ts reads it from the app settings): a
+ * connection string, or the identity-based `AzureWebJobsStorage__accountName` / `__tableServiceUri` /
+ * `__queueServiceUri` / `__blobServiceUri` (+ `__clientId`).
+ */
+export interface StorageSettings {
+  /** A connection string (it may hold the account key: never logged), or `UseDevelopmentStorage=true`. */
+  connectionString?: string;
+  accountName?: string;
+  tableServiceUri?: string;
+  queueServiceUri?: string;
+  blobServiceUri?: string;
+  /** The user-assigned identity to reach storage with; unset: the default credential's choice. */
+  clientId?: string;
+}
 
 /**
- * Reads `AzureWebJobsStorage` the way the Functions host does: a connection string, or the
- * identity-based `AzureWebJobsStorage__accountName` / `__tableServiceUri` / `__queueServiceUri` settings.
+ * The storage account the settings name (config.ts reads them the way the Functions host does): a
+ * connection string, or the identity-based account name or service URIs, reached with the managed identity.
  */
-export function storageAccountFromEnv(env: Env = process.env): StorageAccount {
-  const connectionString = env.AzureWebJobsStorage?.trim();
+export function storageAccountFromSettings(settings: StorageSettings): StorageAccount {
+  const { connectionString } = settings;
   if (connectionString) {
     if (connectionString === "UseDevelopmentStorage=true") {
       // Azurite on its default ports, as the Functions host reads this shorthand.
@@ -64,18 +94,16 @@ export function storageAccountFromEnv(env: Env = process.env): StorageAccount {
     }
     return { kind: "connectionString", connectionString };
   }
-  const account = env.AzureWebJobsStorage__accountName?.trim();
-  const byName = account ? serviceUrlsOf(account) : undefined;
-  const tableUrl = env.AzureWebJobsStorage__tableServiceUri?.trim() ?? byName?.tableUrl;
-  const queueUrl = env.AzureWebJobsStorage__queueServiceUri?.trim() ?? byName?.queueUrl;
-  const blobUrl = env.AzureWebJobsStorage__blobServiceUri?.trim() ?? byName?.blobUrl;
+  const byName = settings.accountName ? serviceUrlsOf(settings.accountName) : undefined;
+  const tableUrl = settings.tableServiceUri ?? byName?.tableUrl;
+  const queueUrl = settings.queueServiceUri ?? byName?.queueUrl;
+  const blobUrl = settings.blobServiceUri ?? byName?.blobUrl;
   if (!tableUrl || !queueUrl || !blobUrl) {
     throw new Error(
       "Storage is not configured: set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__accountName (managed identity).",
     );
   }
-  const clientId = env.AzureWebJobsStorage__clientId?.trim();
-  const credential = new DefaultAzureCredential(clientId ? { managedIdentityClientId: clientId } : {});
+  const credential = new DefaultAzureCredential(settings.clientId ? { managedIdentityClientId: settings.clientId } : {});
   return { kind: "identity", tableUrl, queueUrl, blobUrl, credential };
 }
 

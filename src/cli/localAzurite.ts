@@ -1,11 +1,12 @@
+/**
+ * The CLI's own storage when no --storage is given (`scan`, `demo`), and the tests' and benchmarks': an
+ * in-memory Azurite started as child processes that end with this process.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import net from "node:net";
 import path from "node:path";
-
-/** The well-known development account that Azurite serves; not a secret (documented by Microsoft). */
-const DEV_ACCOUNT = "devstoreaccount1";
-const DEV_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+import { connectionStringFor } from "../store/storageAccount.js";
 
 export interface LocalAzurite {
   /** A storage connection string for the in-memory account. */
@@ -71,18 +72,6 @@ const EXIT_WITH_PARENT = `data:text/javascript,${encodeURIComponent(
 
 /** Signals that end a CLI by default: Azurite is stopped first, then the signal takes its course. */
 const ENDING_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-export function connectionStringFor(ports: { blob: number; queue: number; table: number }): string {
-  const base = "http://127.0.0.1";
-  return [
-    "DefaultEndpointsProtocol=http",
-    `AccountName=${DEV_ACCOUNT}`,
-    `AccountKey=${DEV_KEY}`,
-    `BlobEndpoint=${base}:${ports.blob}/${DEV_ACCOUNT}`,
-    `QueueEndpoint=${base}:${ports.queue}/${DEV_ACCOUNT}`,
-    `TableEndpoint=${base}:${ports.table}/${DEV_ACCOUNT}`,
-  ].join(";");
-}
 
 /**
  * Starts an in-memory Azurite on free loopback ports, one process per service: each Azurite service is a

@@ -1,19 +1,20 @@
 /**
- * Wiring shared by the function files: settings and clients are built once per worker process, on
- * first use (a bad setting fails the invocation with a clear message instead of crashing the host).
+ * The function app's runtime, shared by the function files (src/functions/, which the host loads by its
+ * `main` glob, so this module lives outside that folder): settings and clients are built once per worker
+ * process, on first use (a bad setting fails the invocation with a clear message instead of crashing the
+ * host).
  */
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import type { ApiContext } from "../api/auditsApi.js";
 import type { ApiResponse } from "../api/responses.js";
-import type { FindingsSettings, MailSettings } from "../audit/runReport.js";
 import { createAcsTransport } from "../mail/acsTransport.js";
 import { createSmtpTransport } from "../mail/smtpTransport.js";
 import type { MailTransport } from "../mail/transport.js";
 import type { AuditDeps, AuditLog } from "../audit/deps.js";
 import { createAuditDeps } from "../audit/createAuditDeps.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
-import { loadConfig, type AppConfig } from "../config.js";
-import { storageAccountFromEnv } from "../storage/storageAccount.js";
+import { loadConfig, type AppConfig, type FindingsSettings, type MailSettings } from "../config.js";
+import { storageAccountFromSettings } from "../store/storageAccount.js";
 
 export interface AppRuntime {
   config: AppConfig;
@@ -27,7 +28,7 @@ async function build(): Promise<AppRuntime> {
   const deps = createAuditDeps({
     arm: config,
     limiter: config,
-    storageAccount: storageAccountFromEnv(),
+    storageAccount: storageAccountFromSettings(config.storage),
     associationsToStore: config.associationsToStore,
     maxDequeueCount: config.maxDequeueCount,
     mode: config.mode,
@@ -84,7 +85,7 @@ export function mailSettings(config: AppConfig): MailSettings {
     transport = createSmtpTransport({ host: mail.smtp.host, port: mail.smtp.port, secure: mail.smtp.secure, user: mail.smtp.user, password: mail.smtp.password });
   }
   if (!transport && mail.transport === "acs" && mail.acsEndpoint) {
-    transport = createAcsTransport({ endpoint: mail.acsEndpoint, managedIdentityClientId: process.env.AZURE_CLIENT_ID });
+    transport = createAcsTransport({ endpoint: mail.acsEndpoint, managedIdentityClientId: config.managedIdentityClientId });
   }
   return { transport: mail.transport === "none" ? undefined : transport, from: mail.from, to: mail.to, alwaysSend: mail.alwaysSend };
 }
