@@ -11,8 +11,8 @@
  */
 import { createAuditDeps } from "../src/audit/createAuditDeps.js";
 import { startAudit } from "../src/audit/startAudit.js";
-import { drainChecks, runFinishedProbe } from "../src/cli/scan.js";
-import { defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
+import { drainChecks, HOST_QUEUE_SETTINGS, runFinishedProbe } from "../src/cli/scan.js";
+import { DEFAULT_MAX_SLOT_WAIT_MS, defaultSafetyMs } from "../src/limiter/tenantRateLimiter.js";
 import { ensureAuditStorage } from "../src/store/auditStorage.js";
 import { listIdentityResults } from "../src/store/identityResults.js";
 import { getRun } from "../src/store/runs.js";
@@ -31,7 +31,7 @@ async function oneTenant(identities: number, account: StorageAccount, out: Figur
     if (!tenant) throw new Error("the simulator has no tenant");
     const deps = createAuditDeps({
       arm: { armEndpoint: sim.endpoint, armToken: tenant.token, armCaFile: sim.caFile },
-      limiter: { ratePerSecond: BENCH_RATE, maxSlotWaitMs: 20_000 },
+      limiter: { ratePerSecond: BENCH_RATE, maxSlotWaitMs: DEFAULT_MAX_SLOT_WAIT_MS },
       storageAccount: account,
       storagePrefix: benchPrefix(`f${identities}`),
       mode: "fast",
@@ -50,7 +50,7 @@ async function oneTenant(identities: number, account: StorageAccount, out: Figur
     if (!run.started) throw new Error(`a run is already in progress: ${run.activeRunId}`);
     const enumeratedSeconds = secondsSince(started);
     const finished = runFinishedProbe(deps.storage, run.run.runId, undefined, 500);
-    await drainChecks(deps, { workers: 8, maxDequeueCount: 5, visibilityTimeoutSeconds: 10, done: finished });
+    await drainChecks(deps, { workers: 8, maxDequeueCount: HOST_QUEUE_SETTINGS.maxDequeueCount, visibilityTimeoutSeconds: 10, done: finished });
     const wall = secondsSince(started);
     const done = await getRun(deps.storage, run.run.runId);
 

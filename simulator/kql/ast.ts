@@ -11,9 +11,7 @@ export type Expr =
   | { readonly kind: "index"; readonly target: Expr; readonly index: Expr; readonly pos: number }
   | { readonly kind: "call"; readonly name: string; readonly args: readonly Expr[]; readonly pos: number }
   /** Comparison, string and logical operators: `==`, `=~`, `contains`, `and`, ... */
-  | { readonly kind: "binary"; readonly op: string; readonly left: Expr; readonly right: Expr; readonly pos: number }
-  /** `in`, `!in`, `in~`, `!in~` with their parenthesized list. */
-  | { readonly kind: "in"; readonly op: string; readonly left: Expr; readonly items: readonly Expr[]; readonly pos: number };
+  | { readonly kind: "binary"; readonly op: string; readonly left: Expr; readonly right: Expr; readonly pos: number };
 
 /** `name = expr` or a bare `expr` (whose column name is derived from it, when it is a path). */
 export interface NamedExpr {
@@ -32,7 +30,6 @@ export interface SortKey {
 export type Operator =
   | { readonly kind: "where"; readonly predicate: Expr; readonly pos: number }
   | { readonly kind: "project"; readonly items: readonly NamedExpr[]; readonly pos: number }
-  | { readonly kind: "project-away"; readonly columns: readonly { readonly name: string; readonly pos: number }[]; readonly pos: number }
   | { readonly kind: "extend"; readonly items: readonly NamedExpr[]; readonly pos: number }
   | { readonly kind: "sort"; readonly keys: readonly SortKey[]; readonly pos: number }
   | { readonly kind: "take"; readonly count: number; readonly pos: number }

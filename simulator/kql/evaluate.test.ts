@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { KqlError, compileKql, runKql, type KqlRow } from "./index.js";
+import { KqlError, LOG_ANALYTICS_TABLE_SCHEMAS, compileKql, runKql, type KqlRow } from "./index.js";
 
 /** Small resource rows with the awkward cases: missing columns, null tags, mixed-case types. */
 function sampleRows(): KqlRow[] {
@@ -67,7 +67,6 @@ describe("where: comparisons", () => {
     expect(names("resources | where properties.principalId == 'p-alpha' | project name")).toEqual(["alpha"]);
     expect(names("resources | where properties.principalId != 'p-alpha' | project name")).toEqual(["beta"]);
     expect(names("resources | where properties.absent != 'x' | project name")).toEqual([]);
-    expect(names("resources | where properties.absent in ('x') or properties.absent !in ('x') | project name")).toEqual([]);
   });
 
   it("reads a missing string column as the empty string, as Kusto strings are never null", () => {
@@ -82,17 +81,13 @@ describe("where: comparisons", () => {
     expect(names("resources | where properties.count == 3 | project name")).toEqual(["alpha"]);
     // A string "7" is not the number 7: no implicit parsing.
     expect(names("resources | where properties.count == 7 | project name")).toEqual([]);
-    expect(names("resources | where toint(properties.count) == 7 | project name")).toEqual(["gamma"]);
   });
 
-  it("implements the string operators case-insensitively, with _cs and ! variants", () => {
+  it("implements the string operators case-insensitively, with ! variants", () => {
     expect(names("resources | where name contains 'AM' | project name")).toEqual(["gamma"]);
-    expect(names("resources | where name contains_cs 'AM' | project name")).toEqual([]);
     expect(names("resources | where name !contains 'a' | project name")).toEqual([]);
     expect(names("resources | where name startswith 'AL' | project name")).toEqual(["alpha"]);
     expect(names("resources | where name !startswith 'al' | project name")).toEqual(["beta", "gamma"]);
-    expect(names("resources | where name endswith 'TA' | project name")).toEqual(["beta"]);
-    expect(names("resources | where name startswith_cs 'AL' | project name")).toEqual([]);
   });
 
   it("has matches whole terms only", () => {
@@ -100,27 +95,13 @@ describe("where: comparisons", () => {
     expect(names("resources | where id has 'virtual' | project name")).toEqual([]);
     expect(names("resources | where id has 'Microsoft.Compute' | project name")).toEqual(["gamma"]);
     expect(names("resources | where id !has 'rg1' | project name")).toEqual(["gamma"]);
-    expect(names("resources | where id has_cs 'RG1' | project name")).toEqual([]);
   });
 
-  it("in is case-sensitive, in~ is not, and the ! forms negate them", () => {
-    expect(names("resources | where subscriptionId in ('s2', 'S1') | project name")).toEqual(["gamma"]);
-    expect(names("resources | where subscriptionId in~ ('s2', 'S1') | project name")).toEqual(["alpha", "beta", "gamma"]);
-    expect(names("resources | where subscriptionId !in ('s2') | project name")).toEqual(["alpha", "beta"]);
-    expect(names("resources | where location !in~ ('EASTUS') | project name")).toEqual(["beta"]);
-    expect(names("resources | where properties.count in (3, 7) | project name")).toEqual(["alpha"]);
-  });
-
-  it("accepts column references in an in-list and expands dynamic arrays in it", () => {
-    expect(names("resources | where 'b' in (properties.nested.list) | project name")).toEqual(["alpha"]);
-    expect(names("resources | where name in~ (tostring(properties.principalId), 'GAMMA') | project name")).toEqual(["gamma"]);
-  });
-
-  it("combines conditions with and, or, not() and parentheses using three-valued logic", () => {
+  it("combines conditions with and, or and parentheses using three-valued logic", () => {
     expect(
-      names("resources | where type =~ 'microsoft.managedidentity/userassignedidentities' and (location == 'westeurope' or not(isempty(tags))) | project name"),
+      names("resources | where type =~ 'microsoft.managedidentity/userassignedidentities' and (location == 'westeurope' or isnotempty(tags)) | project name"),
     ).toEqual(["alpha", "beta"]);
-    expect(names("resources | where not(properties.principalId == 'p-alpha') | project name")).toEqual(["beta"]);
+    expect(names("resources | where (location == 'westeurope' or name == 'gamma') and kind == 'vm' | project name")).toEqual(["gamma"]);
     // null or true is true; null and true is null (dropped).
     expect(names("resources | where properties.absent == 'x' or name == 'gamma' | project name")).toEqual(["gamma"]);
     expect(names("resources | where properties.absent != 'x' and name == 'gamma' | project name")).toEqual([]);
@@ -135,33 +116,23 @@ describe("functions", () => {
     expect(row).toEqual({ a: "", b: "3", c: '{"list":["a","b","c"]}', d: '["1","2"]', e: "true" });
   });
 
-  it("tolower, toupper and strlen work on strings and dynamic values", () => {
-    expect(run("resources | where name == 'gamma' | project l = tolower(location), u = toupper(name), n = strlen(name), m = strlen(properties.count)")).toEqual([
-      { l: "eastus", u: "GAMMA", n: 5, m: 1 },
+  it("tolower works on strings and dynamic values", () => {
+    expect(run("resources | where name == 'gamma' | project l = tolower(location), d = tolower(properties.count)")).toEqual([{ l: "eastus", d: "7" }]);
+  });
+
+  it("isnotempty is false for null and empty strings only (an empty bag is a value); isnotnull for null only", () => {
+    expect(run("resources | project ne = isnotempty(tags), nn = isnotnull(tags), c = isnotnull(properties.count), k = isnotempty(kind)")).toEqual([
+      { ne: true, nn: true, c: true, k: false },
+      { ne: false, nn: false, c: true, k: false },
+      { ne: true, nn: true, c: true, k: true },
     ]);
   });
 
-  it("toint and tolong truncate numbers, parse integer strings and give null otherwise", () => {
-    expect(run("resources | project n = toint(properties.count), m = tolong(properties.principalId)")).toEqual([
-      { n: 3, m: null },
-      { n: 1, m: null },
-      { n: 7, m: null },
-    ]);
-  });
-
-  it("isempty is true for null and empty strings only; isnull for null only", () => {
-    expect(run("resources | project e = isempty(tags), ne = isnotempty(tags), n = isnull(tags), nn = isnotnull(properties.count), k = isempty(kind)")).toEqual([
-      { e: false, ne: true, n: false, nn: true, k: true },
-      { e: true, ne: false, n: true, nn: true, k: true },
-      { e: false, ne: true, n: false, nn: true, k: false },
-    ]);
-  });
-
-  it("bag_keys lists a bag's keys and array_length counts an array; both are null otherwise", () => {
-    expect(run("resources | project k = bag_keys(tags), n = array_length(zones), x = array_length(tags)")).toEqual([
-      { k: ["env", "owner"], n: 2, x: null },
-      { k: null, n: null, x: null },
-      { k: [], n: null, x: null },
+  it("bag_keys lists a bag's keys, and is null for anything else", () => {
+    expect(run("resources | project k = bag_keys(tags), z = bag_keys(zones)")).toEqual([
+      { k: ["env", "owner"], z: null },
+      { k: null, z: null },
+      { k: [], z: null },
     ]);
   });
 
@@ -181,32 +152,36 @@ describe("tabular operators", () => {
     expect(result.rows).toEqual([{ properties_principalId: "p-alpha", tags_env: "prod", zones_0: "1" }]);
   });
 
-  it("project-away drops the named columns and keeps the rest in order", () => {
-    const result = runKql("resources | project id, name, location | project-away id, location", { resources: sampleRows() });
-    expect(result.columns.map((c) => c.name)).toEqual(["name"]);
-    expect(result.rows).toEqual([{ name: "alpha" }, { name: "beta" }, { name: "gamma" }]);
-  });
-
   it("extend appends new columns, replaces existing ones in place, and sees earlier items", () => {
-    const result = runKql("resources | project name, location | extend location = toupper(location), len = strlen(name), tag = tostring(len)", {
+    const result = runKql("resources | project name, location | extend location = tolower(location), east = location == 'eastus', tag = tostring(east)", {
       resources: sampleRows(),
     });
-    expect(result.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["name:string", "location:string", "len:integer", "tag:string"]);
-    expect(result.rows[0]).toEqual({ name: "alpha", location: "EASTUS", len: 5, tag: "5" });
+    expect(result.columns.map((c) => `${c.name}:${c.type}`)).toEqual(["name:string", "location:string", "east:boolean", "tag:string"]);
+    // gamma's "EastUS" is lower-cased first, so the next item sees "eastus".
+    expect(result.rows[2]).toEqual({ name: "gamma", location: "eastus", east: true, tag: "true" });
   });
 
   it("order by sorts descending by default, honours asc and several keys, and is stable", () => {
     expect(names("resources | order by name | project name")).toEqual(["gamma", "beta", "alpha"]);
-    expect(names("resources | sort by name asc | project name")).toEqual(["alpha", "beta", "gamma"]);
+    expect(names("resources | order by name asc | project name")).toEqual(["alpha", "beta", "gamma"]);
     expect(names("resources | order by subscriptionId asc, name desc | project name")).toEqual(["beta", "alpha", "gamma"]);
     expect(names("resources | order by subscriptionId asc | project name")).toEqual(["alpha", "beta", "gamma"]);
   });
 
   it("order by puts nulls first when ascending and last when descending, unless told", () => {
-    const rows = [{ name: "a", properties: { n: 2 } }, { name: "b", properties: {} }, { name: "c", properties: { n: 1 } }];
-    expect(names("resources | order by toint(properties.n) asc | project name", rows)).toEqual(["b", "c", "a"]);
-    expect(names("resources | order by toint(properties.n) desc | project name", rows)).toEqual(["a", "c", "b"]);
-    expect(names("resources | order by toint(properties.n) asc nulls last | project name", rows)).toEqual(["c", "a", "b"]);
+    // A typed column that can be null: Log Analytics' TimeGenerated (Resource Graph's strings never are).
+    const rows = [
+      { Id: "a", TimeGenerated: new Date("2024-05-02T00:00:00Z") },
+      { Id: "b", TimeGenerated: null },
+      { Id: "c", TimeGenerated: new Date("2024-05-01T00:00:00Z") },
+    ];
+    const ids = (order: string): unknown[] =>
+      compileKql(`AADManagedIdentitySignInLogs | order by TimeGenerated ${order} | project Id`, { schemas: LOG_ANALYTICS_TABLE_SCHEMAS, caseSensitive: true })
+        .run({ AADManagedIdentitySignInLogs: rows })
+        .rows.map((r) => r.Id);
+    expect(ids("asc")).toEqual(["b", "c", "a"]);
+    expect(ids("desc")).toEqual(["a", "c", "b"]);
+    expect(ids("asc nulls last")).toEqual(["c", "a", "b"]);
   });
 
   it("take and limit keep the first rows and mark the query as using a limit", () => {
@@ -239,13 +214,12 @@ describe("tabular operators", () => {
     ]);
   });
 
-  it("mv-expand replaces an existing column in place, appends a new one, and honours limit and typeof", () => {
+  it("mv-expand replaces an existing column in place, appends a new one, and honours limit and typeof(string)", () => {
     const replaced = runKql("resources | where name == 'alpha' | project zones, name | mv-expand zones limit 1", { resources: sampleRows() });
     expect(replaced.columns.map((c) => c.name)).toEqual(["zones", "name"]);
     expect(replaced.rows).toEqual([{ zones: "1", name: "alpha" }]);
     const rows = [{ name: "x", properties: { values: ["a", 1, true] } }];
     expect(run("resources | mv-expand v = properties.values to typeof(string) | project v", rows)).toEqual([{ v: "a" }, { v: "" }, { v: "" }]);
-    expect(run("resources | mv-expand v = properties.values to typeof(long) | project v", rows)).toEqual([{ v: null }, { v: 1 }, { v: null }]);
     expect(run("resources | mv-expand v = properties.values | project v", rows)).toEqual([{ v: "a" }, { v: 1 }, { v: true }]);
   });
 
@@ -361,7 +335,7 @@ describe("compile-time errors", () => {
     ["resources | where name == 1", "InvalidQuery", /Cannot compare a string with a long using '=='/],
     ["resources | where name", "InvalidQuery", /where needs a boolean condition, got a string/],
     ["resources | where name > 'a'", "InvalidQuery", /compares numbers and dates only/],
-    ["resources | where strlen(name) contains 'x'", "InvalidQuery", /needs string operands, got a long/],
+    ["resources | where isnotnull(name) contains 'x'", "InvalidQuery", /needs string operands, got a bool/],
     ["resources | where name.given == 'a'", "InvalidQuery", /Cannot read property 'given' of a string value/],
     ["resources | project tolower(name)", "InvalidQuery", /Name this expression's column/],
     ["resources | summarize count() by tolower(type)", "InvalidQuery", /Name this expression's column/],
@@ -371,7 +345,6 @@ describe("compile-time errors", () => {
     ["resources | mv-expand name", "InvalidQuery", /mv-expand needs a dynamic array or bag/],
     ["resources | mv-expand bag_keys(tags)", "InvalidQuery", /Name the expanded column/],
     ["resources | mv-expand x = tags to typeof(guid)", "UnsupportedOperator", /typeof\(guid\) is not supported/],
-    ["resources | project-away nope", "InvalidQuery", /project-away: unknown column 'nope'/],
     ["resources | extend __proto__ = 1", "InvalidQuery", /'__proto__' cannot be used/],
     ["resources | project tostring(name, 1)", "InvalidQuery", /takes exactly 1 argument, got 2/],
     ["resources | where bag_keys(name) == 'x'", "InvalidQuery", /expects a dynamic argument, got a string/],
@@ -380,6 +353,38 @@ describe("compile-time errors", () => {
     expect(error.code).toBe(code);
     expect(error.message).toMatch(message);
     expect(error.position).toBeTypeOf("number");
+  });
+
+  // Valid Kusto that the subset once had and no query or test sent any more: refused by name, never answered.
+  it.each([
+    ["resources | filter name == 'a'", "UnsupportedOperator", /Operator 'filter' is not supported/],
+    ["resources | sort by name asc", "UnsupportedOperator", /Operator 'sort' is not supported/],
+    ["resources | project id, name | project-away id", "UnsupportedOperator", /Operator 'project-away' is not supported/],
+    ["resources | where name in ('a')", "UnsupportedOperator", /Operator 'in' is not supported/],
+    ["resources | where name !in ('a')", "UnsupportedOperator", /Operator '!in' is not supported/],
+    ["resources | where name in~ ('a')", "UnsupportedOperator", /Operator 'in~' is not supported/],
+    ["resources | where name !in~ ('a')", "UnsupportedOperator", /Operator '!in~' is not supported/],
+    ["resources | where name endswith 'a'", "UnsupportedOperator", /Operator 'endswith' is not supported/],
+    ["resources | where name !endswith 'a'", "UnsupportedOperator", /Operator '!endswith' is not supported/],
+    ["resources | where name contains_cs 'a'", "UnsupportedOperator", /Operator 'contains_cs' is not supported/],
+    ["resources | where name !has_cs 'a'", "UnsupportedOperator", /Operator '!has_cs' is not supported/],
+    ["resources | where name startswith_cs 'a'", "UnsupportedOperator", /Operator 'startswith_cs' is not supported/],
+    ["resources | mv-expand v = zones to typeof(long)", "UnsupportedOperator", /typeof\(long\) is not supported/],
+    ["resources | mv-expand v = zones to typeof(dynamic)", "UnsupportedOperator", /typeof\(dynamic\) is not supported/],
+    ["resources | summarize arg_min(name, id) by type", "UnsupportedOperator", /Aggregation 'arg_min\(\)' is not supported/],
+    ["resources | project u = toupper(name)", "UnsupportedFunction", /Function 'toupper' is not supported/],
+    ["resources | project n = toint(properties.n)", "UnsupportedFunction", /Function 'toint' is not supported/],
+    ["resources | project n = tolong(properties.n)", "UnsupportedFunction", /Function 'tolong' is not supported/],
+    ["resources | project n = strlen(name)", "UnsupportedFunction", /Function 'strlen' is not supported/],
+    ["resources | project n = array_length(zones)", "UnsupportedFunction", /Function 'array_length' is not supported/],
+    ["resources | where isnull(tags)", "UnsupportedFunction", /Function 'isnull' is not supported/],
+    ["resources | where isempty(tags)", "UnsupportedFunction", /Function 'isempty' is not supported/],
+    ["resources | where not(isnotempty(tags))", "UnsupportedFunction", /Function 'not' is not supported/],
+    ["resources | where not isnotempty(tags)", "UnsupportedFunction", /Function 'not' is not supported/],
+  ])("refuses what the subset no longer has: %s", (query, code, message) => {
+    const error = kqlError(query);
+    expect(error.code).toBe(code);
+    expect(error.message).toMatch(message);
   });
 });
 

@@ -14,7 +14,7 @@ import { rowBuilder } from "./shape.js";
 import { compareScalars, isBag } from "./values.js";
 
 type Stage = (rows: Iterable<Row>) => Row[];
-/** A row-by-row operator (where, extend, project, project-away, mv-expand): passes on zero or more rows per row. */
+/** A row-by-row operator (where, extend, project, mv-expand): passes on zero or more rows per row. */
 type RowStep = (row: Row, emit: (row: Row) => void) => void;
 
 export interface CompiledPipeline {
@@ -129,8 +129,6 @@ function compileOperator(operator: Operator, state: State, text: string, later: 
       return compileWhere(operator.predicate, state, text);
     case "project":
       return compileProject(operator.items, state, text);
-    case "project-away":
-      return compileProjectAway(operator.columns, state, text);
     case "extend":
       return compileExtend(operator.items, state, text, columnsReadLater(later));
     case "sort":
@@ -232,22 +230,6 @@ function compileProject(items: readonly NamedExpr[], state: State, text: string)
     ),
     { columns, exact: true },
   );
-}
-
-function compileProjectAway(
-  names: readonly { readonly name: string; readonly pos: number }[],
-  state: State,
-  text: string,
-): CompiledOperator {
-  const removed = new Set<string>();
-  for (const { name, pos } of names) {
-    if (!state.columns.some((c) => c.name === name)) {
-      throw errorAt(INVALID_QUERY, `project-away: unknown column '${name}'`, text, pos);
-    }
-    removed.add(name);
-  }
-  const columns = state.columns.filter((c) => !removed.has(c.name));
-  return mapOperator(rowCopier(columns), { columns, exact: true });
 }
 
 /**
@@ -392,16 +374,17 @@ function takeStage(count: number): Stage {
   };
 }
 
-/** `to typeof(T)` casts without converting: elements of another type become null ("" for strings). */
-const MV_EXPAND_CASTS: Readonly<Record<string, { type: ScalarType; cast: (value: unknown) => unknown }>> = {
-  dynamic: { type: "dynamic", cast: (v) => v },
+/**
+ * mv-expand without `to typeof(...)` keeps elements as they are (dynamic); `to typeof(string)` (the reference
+ * sweep's) casts without converting: a non-string element, and a null, become "". Other types are refused.
+ */
+interface MvExpandCast {
+  readonly type: ScalarType;
+  readonly cast: (value: unknown) => unknown;
+}
+const KEEP_DYNAMIC: MvExpandCast = { type: "dynamic", cast: (v) => v };
+const MV_EXPAND_CASTS: Readonly<Record<string, MvExpandCast>> = {
   string: { type: "string", cast: (v) => (typeof v === "string" ? v : "") },
-  long: { type: "long", cast: (v) => (Number.isInteger(v) ? v : null) },
-  int: { type: "long", cast: (v) => (Number.isInteger(v) ? v : null) },
-  real: { type: "real", cast: (v) => (typeof v === "number" ? v : null) },
-  double: { type: "real", cast: (v) => (typeof v === "number" ? v : null) },
-  bool: { type: "bool", cast: (v) => (typeof v === "boolean" ? v : null) },
-  boolean: { type: "bool", cast: (v) => (typeof v === "boolean" ? v : null) },
 };
 
 /** Every column name an expression reads. */
@@ -423,10 +406,6 @@ function columnsOf(expr: Expr, into: Set<string>): void {
     case "binary":
       columnsOf(expr.left, into);
       columnsOf(expr.right, into);
-      return;
-    case "in":
-      columnsOf(expr.left, into);
-      for (const item of expr.items) columnsOf(item, into);
       return;
     case "literal":
       return;
@@ -463,8 +442,6 @@ function columnsReadLater(later: readonly Operator[]): ReadonlySet<string> | und
         return read;
       case "count":
         return read;
-      case "project-away":
-        return undefined;
     }
   }
   return undefined;
@@ -491,10 +468,10 @@ function compileMvExpand(
     throw errorAt(INVALID_QUERY, "Name the expanded column: write 'mv-expand name = expression'", text, item.pos);
   }
   const name = checkedName(unchecked, item.pos, text);
-  const castName = operator.toType ?? "dynamic";
-  const cast = Object.hasOwn(MV_EXPAND_CASTS, castName) ? MV_EXPAND_CASTS[castName] : undefined;
+  const toType = operator.toType;
+  const cast = toType === undefined ? KEEP_DYNAMIC : Object.hasOwn(MV_EXPAND_CASTS, toType) ? MV_EXPAND_CASTS[toType] : undefined;
   if (cast === undefined) {
-    throw errorAt(UNSUPPORTED_OPERATOR, `mv-expand to typeof(${castName}) is not supported`, text, operator.pos);
+    throw errorAt(UNSUPPORTED_OPERATOR, `mv-expand to typeof(${String(toType)}) is not supported: only typeof(string) is`, text, operator.pos);
   }
   // The expanded column replaces an input column of the same name in place, else it is appended.
   const columns = [...state.columns];
@@ -621,7 +598,7 @@ interface CompiledAggregate {
   create(): Accumulator;
 }
 
-/** Aggregations of the subset: count(), max(x), min(x), arg_max(x, c1, ...), arg_min(x, c1, ...), make_set(x [, maxSize]). */
+/** Aggregations of the subset: count(), max(x), min(x), arg_max(x, c1, ...), make_set(x [, maxSize]). */
 function compileAggregate(item: NamedExpr, scope: Scope, text: string): CompiledAggregate {
   const expr = item.expr;
   if (expr.kind !== "call") {
@@ -669,14 +646,13 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
         },
       };
     }
-    case "arg_max":
-    case "arg_min": {
+    case "arg_max": {
       if (item.name !== undefined) {
         throw errorAt(UNSUPPORTED_OPERATOR, `Naming the result of ${expr.name}() is not supported: rename its columns with project`, text, item.pos);
       }
       const [target, ...returned] = expr.args;
       if (target === undefined || returned.length === 0) {
-        throw errorAt(INVALID_QUERY, `${expr.name}() needs the expression to ${expr.name === "arg_max" ? "maximize" : "minimize"} and the columns to return`, text, expr.pos);
+        throw errorAt(INVALID_QUERY, `${expr.name}() needs the expression to maximize and the columns to return`, text, expr.pos);
       }
       const compiledTarget = compileExpr(target, scope);
       requireGroupableType(compiledTarget.type, `take the ${expr.name}() of`, target.pos, text);
@@ -690,7 +666,6 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
       });
       const evaluateTarget = compiledTarget.evaluate;
       const evaluators = parts.map((p) => p.evaluate);
-      const better = expr.name === "arg_max" ? 1 : -1;
       return {
         columns: parts.map((p) => p.column),
         create: () => {
@@ -701,7 +676,7 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
               const value = evaluateTarget(row);
               // Rows whose maximized value is null never win; ties keep the first row seen.
               if (value === null || value === undefined) return;
-              if (bestRow === undefined || compareScalars(value, best) === better) {
+              if (bestRow === undefined || compareScalars(value, best) === 1) {
                 best = value;
                 bestRow = row;
               }
@@ -712,8 +687,10 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
       };
     }
     case "make_set": {
-      // make_set(expr [, maxSize]): the distinct non-null values, in the order first seen (Kusto leaves the order
-      // unspecified), at most maxSize of them (Kusto's default 1,048,576). The reference sweep keeps a sample.
+      // make_set(expr [, maxSize]): the distinct non-null values, at most maxSize of them (Kusto's default
+      // 1,048,576). Kusto leaves their order, and which values a full set keeps, unspecified; the simulator keeps
+      // the smallest, in order, so a sample (the reference sweep keeps 10 resources per identity) is the same
+      // whatever order the rows came in.
       const [argument, sizeArgument, ...extra] = expr.args;
       if (argument === undefined || extra.length > 0) {
         throw errorAt(INVALID_QUERY, `make_set() takes 1 or 2 arguments (expr, maxSize), got ${expr.args.length}`, text, expr.pos);
@@ -738,16 +715,16 @@ function compileAggregate(item: NamedExpr, scope: Scope, text: string): Compiled
           return {
             add: (row) => {
               const value = evaluate(row);
-              if (value === null || value === undefined || seen.size >= maxSize) return;
+              if (value === null || value === undefined) return;
               const key = typeof value === "string" ? `s${value}` : `j${JSON.stringify(value)}`;
               if (!seen.has(key)) seen.set(key, value);
             },
-            results: () => [[...seen.values()]],
+            results: () => [[...seen.values()].sort(compareScalars).slice(0, maxSize)],
           };
         },
       };
     }
     default:
-      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count(), max(), min(), arg_max(), arg_min() and make_set() are`, text, expr.pos);
+      throw errorAt(UNSUPPORTED_OPERATOR, `Aggregation '${expr.name}()' is not supported: only count(), max(), min(), arg_max() and make_set() are`, text, expr.pos);
   }
 }

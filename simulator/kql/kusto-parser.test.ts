@@ -61,22 +61,22 @@ function parses(text: string): boolean {
 
 const ACCEPTED = [
   ...allQueries(),
-  "resources | where subscriptionId in~ ('a', 'B') | where isnotempty(name)",
+  "resources | where subscriptionId =~ 'B' | where isnotempty(name)",
   "resources | where name == 'it' 's' and name <> 'x' and tolower (name) == h'y'",
   "resources | project by = 1, in = 2, kind",
   "resources | summarize count() by type",
   "resources | summarize n = count() by subscriptionId, t = tolower(type)",
   "resources | mv-expand tagKey = bag_keys(tags) | project id, tagKey",
-  "resources | mv-expand kind=array tags to typeof(dynamic) limit 2",
-  "resources | where type =~ 'x' and (location == 'eastus' or not(isempty(tags)))",
-  "resources | where name !in ('a') and name !in~ ('b') and name !contains 'c' and name has_cs 'd' and name !startswith 'e'",
-  "resources | project properties.principalId, tags['env'], zones[0], lastZone = zones[-1] | project-away zones_0",
-  "resources | extend a = strlen(name), b = array_length(zones) | where a > 1 and b <= -2",
-  "resources | sort by name asc nulls last, id desc | take 10 | limit 5",
-  "resources | where isnull(properties.x) or isnotnull(properties.y) | distinct name | count",
+  "resources | mv-expand kind=array tags to typeof(string) limit 2",
+  "resources | where type =~ 'x' and (location == 'eastus' or isnotempty(tags))",
+  "resources | where name !~ 'a' and name !contains 'c' and name has 'd' and name !has 'f' and name !startswith 'e'",
+  "resources | project properties.principalId, tags['env'], zones[0], lastZone = zones[-1] | project zones_0, lastZone",
+  "resources | extend a = 2, b = properties.n | where a > 1 and b <= -2",
+  "resources | order by name asc nulls last, id desc | take 10 | limit 5",
+  "resources | where isnotempty(properties.x) or isnotnull(properties.y) | distinct name | count",
   String.raw`Resources // comment
 | where name == "it\"s" or name == @'C:\temp'
-| project a = toupper(name) == 'X', b = toint('1'), c = tolong(2.5)`,
+| project a = tolower(name) == 'x', b = tostring(1), c = tostring(2.5)`,
 ];
 
 const SYNTAX_ERRORS = [
@@ -89,11 +89,11 @@ const SYNTAX_ERRORS = [
   "resources | where name == 'abc",
   "resources | order id",
   "resources | where x == .5",
-  "resources | where name in~ ('a',)",
+  "resources | project tolower(name,)",
   "resources | project a = 1,",
-  "resources | where !isempty(name)",
-  "resources | where name in ('a') in ('b')",
-  "resources | sort by name nulls first asc",
+  "resources | where !isnotempty(name)",
+  "resources | where name == 'a' == 'b'",
+  "resources | order by name nulls first asc",
   "resources | project a = b = c",
   "resources | where (name)(name)",
   "resources | take 1 1",

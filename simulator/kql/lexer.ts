@@ -124,7 +124,7 @@ export function tokenize(text: string): Token[] {
         if (HYPHENATED_WORDS.has(candidate)) end = next;
       }
       const word = text.slice(i, end);
-      // `in~` is one operator; `in ~` is not Kusto.
+      // `in~` is one operator; `in ~` is not Kusto. Outside the subset, but read whole so the parser names it.
       if (word === "in" && text[end] === "~") {
         push("word-op", i, end + 1, "in~");
         i = end + 1;

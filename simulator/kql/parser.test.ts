@@ -57,7 +57,7 @@ describe("parseQuery: structure", () => {
   });
 
   it("reads sort keys with Kusto's default of descending", () => {
-    const [sort] = parseQuery("resources | sort by a, b asc, c desc nulls first").operators;
+    const [sort] = parseQuery("resources | order by a, b asc, c desc nulls first").operators;
     expect(sort).toMatchObject({
       kind: "sort",
       keys: [
@@ -65,17 +65,6 @@ describe("parseQuery: structure", () => {
         { descending: false, nullsFirst: undefined },
         { descending: true, nullsFirst: true },
       ],
-    });
-  });
-
-  it("reads in-lists, including in~ and !in", () => {
-    const [where] = parseQuery("resources | where subscriptionId in~ ('A', 'b') and location !in ('x')").operators;
-    expect(where).toMatchObject({
-      predicate: {
-        op: "and",
-        left: { kind: "in", op: "in~", items: [{ value: "A" }, { value: "b" }] },
-        right: { kind: "in", op: "!in", items: [{ value: "x" }] },
-      },
     });
   });
 
@@ -108,7 +97,7 @@ describe("parseQuery: structure", () => {
   });
 
   it("reads negative numbers and parenthesized expressions", () => {
-    const [where] = parseQuery("resources | where (array_length(zones) > -1)").operators;
+    const [where] = parseQuery("resources | where (properties.n > -1)").operators;
     expect(where).toMatchObject({ predicate: { op: ">", right: { kind: "literal", value: -1, type: "long" } } });
   });
 });
@@ -124,12 +113,20 @@ describe("parseQuery: rejections", () => {
     ["let x = 1; resources", /'let' statements are not supported/],
     ["resources | where name matches regex 'x'", /Operator 'matches' is not supported/],
     ["resources | where name has_any ('x')", /Operator 'has_any' is not supported/],
-    ["resources | extend n = strlen(name) + 1", /Arithmetic operator '\+' is not supported/],
+    ["resources | extend n = tostring(name) + 1", /Arithmetic operator '\+' is not supported/],
     ["resources | where tags == dynamic({})", /Typed literals such as 'dynamic\(...\)' are not supported/],
     ["resources | project *", /Wildcards/],
     ["resources | mv-expand with_itemindex=i tags", /with_itemindex is not supported/],
     ["resources | mv-expand a = tags, b = zones", /several columns/],
     ["resources; resources", /Multiple statements/],
+    ["resources | filter name == 'a'", /Operator 'filter' is not supported/],
+    ["resources | sort by name asc", /Operator 'sort' is not supported/],
+    ["resources | project-away id", /Operator 'project-away' is not supported/],
+    ["resources | where name in ('a')", /Operator 'in' is not supported/],
+    ["resources | where name in~ ('a')", /Operator 'in~' is not supported/],
+    ["resources | where name !in ('a')", /Operator '!in' is not supported/],
+    ["resources | where name endswith_cs 'a'", /Operator 'endswith_cs' is not supported/],
+    ["resources | where not isnotempty(x)", /Function 'not' is not supported/],
   ])("rejects valid Kusto outside the subset as unsupported: %s", (text, message) => {
     const error = parseError(text);
     expect(error.code).toMatch(/^Unsupported/);
@@ -148,9 +145,6 @@ describe("parseQuery: rejections", () => {
     ["resources | where x == .5", /Expected an expression but found '.'/],
     ["resources | order id", /Expected 'by' but found 'id'/],
     ["resources | where a == b == c", /comparisons cannot be chained/],
-    ["resources | where not isempty(x)", /'not' is a function/],
-    ["resources | where name in ()", /The list of 'in' is empty/],
-    ["resources | where name in 'a'", /'in' needs a parenthesized list, found ''a''/],
     ["resources | project tostring(properties.x", /Expected '\)' to close the call to 'tostring'/],
     ["| where true", /Expected a table name but found '\|'/],
     ["resources | project last = zones[-1]", /'last' is a Kusto keyword and cannot name a column here/],

@@ -8,31 +8,32 @@ import { INVALID_QUERY, UNSUPPORTED_FUNCTION, UNSUPPORTED_OPERATOR, errorAt } fr
 import { isReservedAsNewName, isReservedAsProperty, isReservedAsReference } from "./keywords.js";
 import { tokenize, type Token } from "./lexer.js";
 
-/** Kusto tabular operators that exist but are outside the subset: rejected as unsupported, not unknown. */
+/**
+ * Kusto tabular operators that exist but are outside the subset: rejected as unsupported, not unknown. The
+ * subset is what the app's queries and the tests send; `filter` (where's alias), `sort` (order's alias) and
+ * `project-away` were dropped when nothing sent them any more.
+ */
 const UNSUPPORTED_TABULAR_OPERATORS = new Set([
-  "as", "consume", "evaluate", "extend-schema", "externaldata", "facet", "find", "fork", "getschema",
+  "filter", "sort", "project-away", "as", "consume", "evaluate", "extend-schema", "externaldata", "facet", "find", "fork", "getschema",
   "invoke", "join", "lookup", "make-graph", "make-series", "mv-apply", "parse", "parse-kv", "parse-where",
   "partition", "print", "project-keep", "project-rename", "project-reorder", "project-smart", "range",
   "reduce", "render", "sample", "sample-distinct", "scan", "search", "serialize", "top", "top-hitters",
   "top-nested", "union", "graph-match", "graph-merge", "graph-to-table", "macro-expand", "assert-schema",
 ]);
 
-/** Comparison and string operators written as words (the `!` forms come from the lexer as one token). */
-const WORD_COMPARISONS = new Set([
-  "contains", "!contains", "contains_cs", "!contains_cs",
-  "has", "!has", "has_cs", "!has_cs",
-  "startswith", "!startswith", "startswith_cs", "!startswith_cs",
-  "endswith", "!endswith", "endswith_cs", "!endswith_cs",
-]);
+/**
+ * Comparison and string operators written as words (the `!` forms come from the lexer as one token; any other
+ * `!word` is refused as unsupported).
+ */
+const WORD_COMPARISONS = new Set(["contains", "!contains", "has", "!has", "startswith", "!startswith"]);
 
 /** Kusto scalar operators outside the subset, named so the error can say so. */
 const UNSUPPORTED_WORD_OPERATORS = new Set([
   "matches", "between", "has_any", "has_all", "hasprefix", "hassuffix", "hasprefix_cs", "hassuffix_cs", "like",
-  "notlike", "likecs", "notlikecs",
+  "notlike", "likecs", "notlikecs", "in", "in~", "endswith", "contains_cs", "has_cs", "startswith_cs", "endswith_cs",
 ]);
 
 const SYMBOL_COMPARISONS = new Set(["==", "!=", "=~", "!~", "<", "<=", ">", ">="]);
-const IN_OPERATORS = new Set(["in", "!in", "in~", "!in~"]);
 const ARITHMETIC = new Set(["+", "-", "*", "/", "%"]);
 
 /** Kusto literal forms written like calls (`dynamic([...])`, `datetime(2024-01-01)`): not in the subset. */
@@ -90,16 +91,12 @@ class Parser {
     this.index++;
     switch (token.text) {
       case "where":
-      case "filter":
         return { kind: "where", predicate: this.parseExpr(), pos };
       case "project":
         return { kind: "project", items: this.parseNamedList(), pos };
       case "extend":
         return { kind: "extend", items: this.parseNamedList(), pos };
-      case "project-away":
-        return { kind: "project-away", columns: this.parseColumnNameList(), pos };
       case "order":
-      case "sort":
         this.expectWord("by");
         return { kind: "sort", keys: this.parseSortKeys(), pos };
       case "take":
@@ -152,21 +149,6 @@ class Parser {
       return { name: token.text, expr: this.parseExpr(), pos: token.start };
     }
     return { name: undefined, expr: this.parseExpr(), pos: token.start };
-  }
-
-  private parseColumnNameList(): { name: string; pos: number }[] {
-    const names: { name: string; pos: number }[] = [];
-    do {
-      if (names.length > 0) this.index++;
-      const token = this.peek();
-      if (token.kind !== "ident") throw this.error(INVALID_QUERY, `Expected a column name but found '${token.text || "end of query"}'`, token);
-      this.index++;
-      if (this.isPunct("*") && this.peek().start === token.end) {
-        throw this.error(UNSUPPORTED_OPERATOR, "Column name wildcards are not supported", this.peek());
-      }
-      names.push({ name: token.text, pos: token.start });
-    } while (this.isPunct(","));
-    return names;
   }
 
   private parseSortKeys(): SortKey[] {
@@ -286,12 +268,7 @@ class Parser {
     const op = this.comparisonOperator(token);
     if (op === undefined) return left;
     this.index++;
-    let result: Expr;
-    if (IN_OPERATORS.has(op)) {
-      result = { kind: "in", op, left, items: this.parseInList(op), pos: token.start };
-    } else {
-      result = { kind: "binary", op, left, right: this.parseUnary(), pos: token.start };
-    }
+    const result: Expr = { kind: "binary", op, left, right: this.parseUnary(), pos: token.start };
     this.rejectArithmetic();
     const chained = this.peek();
     if (this.comparisonOperator(chained) !== undefined) {
@@ -305,7 +282,7 @@ class Parser {
     if (token.kind === "punct" && SYMBOL_COMPARISONS.has(token.text)) return token.text;
     if (token.kind === "punct" && token.text === "<>") return "!=";
     if (token.kind === "word-op" || token.kind === "ident") {
-      if (IN_OPERATORS.has(token.text) || WORD_COMPARISONS.has(token.text)) return token.text;
+      if (WORD_COMPARISONS.has(token.text)) return token.text;
       if (UNSUPPORTED_WORD_OPERATORS.has(token.text) || token.text.startsWith("!")) {
         throw this.error(UNSUPPORTED_OPERATOR, `Operator '${token.text}' is not supported`, token);
       }
@@ -318,18 +295,6 @@ class Parser {
     if (token.kind === "punct" && ARITHMETIC.has(token.text)) {
       throw this.error(UNSUPPORTED_OPERATOR, `Arithmetic operator '${token.text}' is not supported`, token);
     }
-  }
-
-  private parseInList(op: string): Expr[] {
-    this.expectPunct("(", `'${op}' needs a parenthesized list`);
-    if (this.isPunct(")")) throw this.error(INVALID_QUERY, `The list of '${op}' is empty`, this.peek());
-    const items = [this.parseExpr()];
-    while (this.isPunct(",")) {
-      this.index++;
-      items.push(this.parseExpr());
-    }
-    this.expectPunct(")");
-    return items;
   }
 
   private parseUnary(): Expr {
@@ -433,7 +398,8 @@ class Parser {
       return { kind: "literal", value: name === "true", type: "bool", pos: token.start };
     }
     if (name === "not") {
-      throw this.error(INVALID_QUERY, "'not' is a function: write not(expression)", token);
+      // `not` is a Kusto function (`not(expr)`), outside the subset like its call form: never a column.
+      throw this.error(UNSUPPORTED_FUNCTION, "Function 'not' is not supported", token);
     }
     if (isReservedAsReference(name)) {
       throw this.error(INVALID_QUERY, `Expected an expression but found the keyword '${name}'`, token);

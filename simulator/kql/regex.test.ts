@@ -154,7 +154,6 @@ describe("the rest of the sweep's operators", () => {
       { id: "3" },
     ];
     expect(runKql("resources | where type !startswith 'microsoft.managedidentity/' | project id", { resources: rows }).rows).toEqual([{ id: "2" }, { id: "3" }]);
-    expect(runKql("resources | where type !startswith_cs 'microsoft.managedidentity/' | project id", { resources: rows }).rows).toEqual([{ id: "1" }, { id: "2" }, { id: "3" }]);
   });
 
   it("order by a asc, b asc sorts ordinally by the first key, then the second, stably", () => {
@@ -193,7 +192,6 @@ describe("the rest of the sweep's operators", () => {
       ["r1", "n1", "b", 1, { p: 1 }],
       ["r2", "n2", "", 1, { p: 2 }],
     ]);
-    expect(runKql("resources | extend t = 1 | project-away tags, t | mv-expand k = zones | project-away k", tables).rows[0]).toMatchObject({ id: "r1", name: "n1", location: "eastus" });
     // The shared, frozen value of many rows is serialised once, and still correctly after another value.
     const shared = Object.freeze({ provisioningState: "Succeeded" });
     const mixed = [{ id: "1", properties: shared }, { id: "2", properties: { other: true } }, { id: "3", properties: shared }];

@@ -14,7 +14,6 @@ import {
   isNullValue,
   kqlEquals,
   memberOf,
-  toKqlLong,
   toKqlString,
   toLowerKql,
 } from "./values.js";
@@ -98,8 +97,6 @@ export function compileExpr(expr: Expr, scope: Scope): CompiledExpr {
       return compileCall(expr, scope);
     case "binary":
       return compileBinary(expr, scope);
-    case "in":
-      return compileIn(expr, scope);
   }
 }
 
@@ -148,7 +145,7 @@ function compileIndex(expr: Extract<Expr, { kind: "index" }>, scope: Scope): Com
 
 // ---- functions ----
 
-type TypeRule = "any" | "string" | "dynamic" | "bool";
+type TypeRule = "any" | "string" | "dynamic";
 
 interface FunctionSpec {
   readonly argument: TypeRule;
@@ -156,21 +153,16 @@ interface FunctionSpec {
   readonly apply: (value: unknown) => unknown;
 }
 
-/** The supported scalar functions: all take exactly one argument. */
+/**
+ * The supported scalar functions, all of one argument: those the app's queries and the tests call (plus
+ * extract_all, below). Any other name is refused as unsupported.
+ */
 const FUNCTIONS: Readonly<Record<string, FunctionSpec>> = {
   tostring: { argument: "any", result: "string", apply: toKqlString },
   tolower: { argument: "string", result: "string", apply: (v) => toLowerKql(toKqlString(v)) },
-  toupper: { argument: "string", result: "string", apply: (v) => toKqlString(v).toUpperCase() },
-  toint: { argument: "any", result: "long", apply: toKqlLong },
-  tolong: { argument: "any", result: "long", apply: toKqlLong },
-  strlen: { argument: "string", result: "long", apply: (v) => codePointLength(toKqlString(v)) },
-  isempty: { argument: "any", result: "bool", apply: isEmptyValue },
   isnotempty: { argument: "any", result: "bool", apply: (v) => !isEmptyValue(v) },
-  isnull: { argument: "any", result: "bool", apply: isNullValue },
   isnotnull: { argument: "any", result: "bool", apply: (v) => !isNullValue(v) },
   bag_keys: { argument: "dynamic", result: "dynamic", apply: (v) => (isBag(v) ? Object.keys(v) : null) },
-  array_length: { argument: "dynamic", result: "long", apply: (v) => (Array.isArray(v) ? v.length : null) },
-  not: { argument: "bool", result: "bool", apply: (v) => (v === true ? false : v === false ? true : null) },
 };
 
 /** Kusto aggregation functions: valid only inside summarize (and only count() is in the subset). */
@@ -180,11 +172,6 @@ const AGGREGATIONS = new Set([
   "stdev", "variance", "make_list_if", "make_set_if",
 ]);
 
-function codePointLength(text: string): number {
-  // Kusto counts characters, not UTF-16 units; only strings with surrogate pairs need the slow path.
-  return /[\uD800-\uDFFF]/.test(text) ? Array.from(text).length : text.length;
-}
-
 function accepts(rule: TypeRule, type: ScalarType): boolean {
   switch (rule) {
     case "any":
@@ -193,8 +180,6 @@ function accepts(rule: TypeRule, type: ScalarType): boolean {
       return type === "dynamic";
     case "string":
       return type === "string" || type === "dynamic";
-    case "bool":
-      return type === "bool" || type === "dynamic";
   }
 }
 
@@ -266,7 +251,7 @@ function compileExtractAll(expr: Extract<Expr, { kind: "call" }>, scope: Scope):
 
 // ---- operators ----
 
-/** Type families that `==` and `in` may compare; dynamic compares with anything. */
+/** Type families that `==` may compare; dynamic compares with anything. */
 function family(type: ScalarType): string {
   return type === "long" || type === "real" ? "number" : type;
 }
@@ -286,7 +271,6 @@ function requireStringOperand(operand: CompiledExpr, op: string, pos: number, sc
 
 interface StringOperator {
   readonly test: (haystack: string, needle: string) => boolean;
-  readonly caseSensitive: boolean;
   readonly negated: boolean;
 }
 
@@ -294,19 +278,16 @@ const STRING_TESTS: Readonly<Record<string, (haystack: string, needle: string) =
   contains: (h, n) => h.includes(n),
   has: hasTerm,
   startswith: (h, n) => h.startsWith(n),
-  endswith: (h, n) => h.endsWith(n),
 };
 
-/** `=~`, `!~`, `contains`, `!has_cs`, ...: the test, its case sensitivity and negation. */
+/** `=~`, `!~`, `contains`, `!has`, ...: the test and its negation (all fold case: the `_cs` forms are not in the subset). */
 function stringOperator(op: string): StringOperator | undefined {
-  if (op === "=~") return { test: (h, n) => h === n, caseSensitive: false, negated: false };
-  if (op === "!~") return { test: (h, n) => h === n, caseSensitive: false, negated: true };
+  if (op === "=~") return { test: (h, n) => h === n, negated: false };
+  if (op === "!~") return { test: (h, n) => h === n, negated: true };
   const negated = op.startsWith("!");
-  const base = negated ? op.slice(1) : op;
-  const caseSensitive = base.endsWith("_cs");
-  const name = caseSensitive ? base.slice(0, -3) : base;
+  const name = negated ? op.slice(1) : op;
   const test = Object.hasOwn(STRING_TESTS, name) ? STRING_TESTS[name] : undefined;
-  return test === undefined ? undefined : { test, caseSensitive, negated };
+  return test === undefined ? undefined : { test, negated };
 }
 
 function compileBinary(expr: Extract<Expr, { kind: "binary" }>, scope: Scope): CompiledExpr {
@@ -394,8 +375,8 @@ function compileBinary(expr: Extract<Expr, { kind: "binary" }>, scope: Scope): C
   }
   requireStringOperand(left, op, expr.pos, scope);
   requireStringOperand(right, op, expr.pos, scope);
-  const { test, caseSensitive, negated } = stringOp;
-  const fold = caseSensitive ? (s: string) => s : (s: string) => s.toLowerCase();
+  const { test, negated } = stringOp;
+  const fold = (s: string): string => s.toLowerCase();
   // String operators read dynamic values through tostring(), so a missing property behaves as "".
   if (right.constant !== undefined) {
     const needle = fold(toKqlString(right.constant.value));
@@ -424,59 +405,4 @@ function numericValue(value: unknown): number | null {
   if (typeof value === "number") return value;
   if (value instanceof Date) return value.getTime();
   return null;
-}
-
-function compileIn(expr: Extract<Expr, { kind: "in" }>, scope: Scope): CompiledExpr {
-  const left = compileExpr(expr.left, scope);
-  const items = expr.items.map((item) => compileExpr(item, scope));
-  const caseInsensitive = expr.op.endsWith("~");
-  const negated = expr.op.startsWith("!");
-  const l = left.evaluate;
-
-  if (caseInsensitive) {
-    requireStringOperand(left, expr.op, expr.pos, scope);
-    for (const item of items) requireStringOperand(item, expr.op, expr.pos, scope);
-    // Like the other string operators, in~ reads values through tostring().
-    const fold = (value: unknown): string => toKqlString(value).toLowerCase();
-    if (items.every((item) => item.constant !== undefined)) {
-      const set = new Set(items.map((item) => fold(item.constant?.value)));
-      return { type: "bool", evaluate: (row) => set.has(fold(l(row))) !== negated };
-    }
-    return {
-      type: "bool",
-      evaluate: (row) => {
-        const value = fold(l(row));
-        return items.some((item) => listValues(item.evaluate(row)).some((v) => fold(v) === value)) !== negated;
-      },
-    };
-  }
-
-  for (const item of items) requireComparable(left, item, expr.op, expr.pos, scope);
-  // Like ==, `in` and `!in` are null (so false in where) when the tested value is null.
-  if (items.every((item) => item.constant !== undefined)) {
-    const set = new Set(items.map((item) => item.constant?.value));
-    return {
-      type: "bool",
-      evaluate: (row) => {
-        const value = l(row);
-        return value === null || value === undefined ? null : set.has(value) !== negated;
-      },
-    };
-  }
-  return {
-    type: "bool",
-    evaluate: (row) => {
-      const value = l(row);
-      if (value === null || value === undefined) return null;
-      const found = items.some((item) =>
-        listValues(item.evaluate(row)).some((v) => v !== null && v !== undefined && kqlEquals(value, v)),
-      );
-      return found !== negated;
-    },
-  };
-}
-
-/** A dynamic array inside an `in` list contributes its elements, as in Kusto. */
-function listValues(value: unknown): readonly unknown[] {
-  return Array.isArray(value) ? value : [value];
 }

@@ -59,15 +59,7 @@ export function toLowerKql(text: string): string {
   return lastLowerOutput;
 }
 
-/** Kusto's `tolong()`/`toint()`: numbers truncate, integer strings parse, anything else is null. */
-export function toKqlLong(value: unknown): number | null {
-  if (typeof value === "number") return Number.isFinite(value) ? Math.trunc(value) : null;
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "string" && /^\s*[+-]?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
-  return null;
-}
-
-/** `isempty()`: null or the empty string. An empty array or bag is not empty (it is a value). */
+/** Kusto's `isempty()` (`isnotempty()` negates it): null or the empty string. An empty array or bag is not empty (it is a value). */
 export function isEmptyValue(value: unknown): boolean {
   return value === null || value === undefined || value === "";
 }

@@ -154,7 +154,8 @@ function resourceIdsOf(ctx: ResponseContext, value: unknown, where: string): str
 export function parseSummaryRow(row: Record<string, unknown>, kind: ReferenceKind, ctx: ResponseContext = { operation: "sweepIdentityReferences" }): IdentityReferenceSummary {
   const where = typeof row.id === "string" ? `row ${row.id}` : `row ${show(row)}`;
   const identityId = normaliseIdentityReferenceId(requireString(ctx, row, "id", where));
-  const resourceIds = resourceIdsOf(ctx, row.resourceIds, where);
+  // make_set's order is unspecified: sorted, the same sample always reads the same.
+  const resourceIds = resourceIdsOf(ctx, row.resourceIds, where).sort();
   const count = typeof row.referenceCount === "string" ? Number(row.referenceCount) : row.referenceCount;
   if (typeof count !== "number" || !Number.isInteger(count) || count < 0) {
     throw malformedBody(ctx, `${where}: field "referenceCount" must be a whole number, got ${show(row.referenceCount)}`);

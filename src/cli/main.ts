@@ -499,6 +499,9 @@ export function buildProgram(): Command {
           return;
         }
         output.say(`worker done: ${stats.succeeded} handled, ${stats.failed} failed, ${stats.poisoned} poisoned; run ${run.runId} ${run.status}`);
+        // The exit code table: a run that failed is exit 1, whoever drained it.
+        const exitCode = run.status === "failed" ? EXIT.failed : EXIT.ok;
+        if (exitCode === EXIT.failed) output.warn(`run ${run.runId} failed: ${run.error ?? "no reason recorded"}`);
         if (run.status === "complete" && run.reportStatus !== "built") {
           output.say(`Its report is built by \`uami-audit report --run ${run.runId} ${hint.storageName ? `--storage ${hint.storageName}` : `--storage "<the same connection string>"`}${hint.prefix ? ` --prefix ${hint.prefix}` : ""}\`.`);
         }
@@ -513,8 +516,9 @@ export function buildProgram(): Command {
           unused: null,
           newUnused: null,
           emailStatus: run.emailStatus ?? null,
-          exitCode: EXIT.ok,
+          exitCode,
         });
+        process.exitCode = exitCode;
       } finally {
         interrupts.dispose();
       }

@@ -4,7 +4,7 @@
  * report, byte for byte once rendered.
  */
 import type { AuditScope, RoleAssignment } from "../arm/types.js";
-import { runCounters, type AuditRun, type RunSources, type RunStatus, type RunTrigger } from "../model/run.js";
+import { runCounters, type AuditRun, type RunCounters, type RunSources, type RunStatus, type RunTrigger } from "../model/run.js";
 import type { CheckStatus, IdentityResult, ResourceGraphReference } from "../model/identityResult.js";
 import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
 import {
@@ -62,7 +62,8 @@ export interface AuditReport {
   inUse: IdentityFinding[];
 }
 
-export interface RunSummary {
+/** The run as the report gives it: its counters (RunCounters: expected, checked, ..., apiRequests) and more. */
+export interface RunSummary extends RunCounters {
   runId: string;
   tenantId: string;
   scope: AuditScope;
@@ -71,14 +72,6 @@ export interface RunSummary {
   startedAt: string;
   finishedAt: string | null;
   durationSeconds: number | null;
-  expected: number;
-  checked: number;
-  deleted: number;
-  failed: number;
-  requests: number;
-  throttled: number;
-  /** Of `requests`, those to listAssociatedResources (the throttled API). */
-  apiRequests: number;
   error: string | null;
   identityCount: number;
   /** Every verdict is a key, in `VERDICTS` order, zero when none. */
