@@ -43,12 +43,16 @@ async function oneTenant(identities: number, account: StorageAccount, out: Figur
     deps.log = {
       ...deps.log,
       info: (message: string) => {
-        if (/ enqueued \d+ checks/.test(message)) candidatesEnqueuedAt = secondsSince(started);
+        if (!/ enqueued \d+ checks/.test(message)) return;
+        candidatesEnqueuedAt = secondsSince(started);
+        // Printed at once: at 50,000 identities the rest of the run takes Azurite a long while.
+        out.figure("inventory + sweep + candidates enqueued", candidatesEnqueuedAt, "s");
       },
     };
     const run = await startAudit(deps, { tenantId: tenant.tenantId, scope: { subscriptions: [], managementGroups: [] }, trigger: "cli" });
     if (!run.started) throw new Error(`a run is already in progress: ${run.activeRunId}`);
     const enumeratedSeconds = secondsSince(started);
+    out.figure("whole enumeration (also recording the identities the sweep decided)", enumeratedSeconds, "s");
     const finished = runFinishedProbe(deps.storage, run.run.runId, undefined, 500);
     await drainChecks(deps, { workers: 8, maxDequeueCount: HOST_QUEUE_SETTINGS.maxDequeueCount, visibilityTimeoutSeconds: 10, done: finished });
     const wall = secondsSince(started);
@@ -76,8 +80,6 @@ async function oneTenant(identities: number, account: StorageAccount, out: Figur
     const byOperation = new Map<string, number>();
     for (const e of log) if (e.operation !== "listAssociatedResources") byOperation.set(e.operation, (byOperation.get(e.operation) ?? 0) + 1);
     for (const [operation, count] of [...byOperation].sort()) out.figure(`  of which ${operation}`, count, "requests");
-    out.figure("inventory + sweep + candidates enqueued", candidatesEnqueuedAt, "s");
-    out.figure("whole enumeration (also recording the identities the sweep decided)", enumeratedSeconds, "s");
     out.figure(`wall time at ${BENCH_RATE}/s`, wall, "s");
     out.figure("projected wall time at 1 request/s", projected, "s");
     out.figure("naive floor (one request per identity per second)", identities, "s");
