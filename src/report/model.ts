@@ -3,8 +3,8 @@
  * every renderer and the alert email read. Built by a pure function, so the same inputs always give the same
  * report, byte for byte once rendered.
  */
-import type { AuditScope, RoleAssignment } from "../arm/types.js";
-import { runCounters, type AuditRun, type RunCounters, type RunSources, type RunStatus, type RunTrigger } from "../model/run.js";
+import type { RoleAssignment } from "../arm/types.js";
+import { runCounters, type AuditRun, type RunCounters, type RunSources } from "../model/run.js";
 import type { CheckStatus, IdentityResult, ResourceGraphReference } from "../model/identityResult.js";
 import { isNew, sortHistory, unusedSince, type HistoryEntry } from "../findings/history.js";
 import {
@@ -62,14 +62,8 @@ export interface AuditReport {
   inUse: IdentityFinding[];
 }
 
-/** The run as the report gives it: its counters (RunCounters: expected, checked, ..., apiRequests) and more. */
-export interface RunSummary extends RunCounters {
-  runId: string;
-  tenantId: string;
-  scope: AuditScope;
-  trigger: RunTrigger;
-  status: RunStatus;
-  startedAt: string;
+/** The run as the report gives it: the run's identity and counters (RunCounters), and more. */
+export interface RunSummary extends RunCounters, Pick<AuditRun, "runId" | "tenantId" | "scope" | "trigger" | "status" | "startedAt"> {
   finishedAt: string | null;
   durationSeconds: number | null;
   error: string | null;
