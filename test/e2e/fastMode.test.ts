@@ -6,7 +6,8 @@ import { describe, expect, it } from "vitest";
 import { startSimulator, type RunningSimulator } from "../../simulator/index.js";
 import type { AuditMode } from "../../src/model/run.js";
 import { buildRunReport } from "../../src/audit/runReport.js";
-import { startAudit } from "../../src/audit/startAudit.js";
+import { createAuditRun, enumerateRun, finishInterruptedEnumeration, startAudit } from "../../src/audit/startAudit.js";
+import { getRun } from "../../src/store/runs.js";
 import { allFindings } from "../../src/report/model.js";
 import { depsFor, drainUntilFinished } from "../helpers/pipeline.js";
 
@@ -78,6 +79,45 @@ describe("fast mode gives the verdicts of exhaustive mode", () => {
       expect(run.modeReason).toMatch(/Resource Graph reference sweep/);
       expect(run.sources?.resourceGraph.status).toBe("failed");
       expect(run.checked).toBe(20);
+    } finally {
+      await sim.close();
+    }
+  }, 120_000);
+  it("a run stopped after sending the candidates' checks, before storing the referenced identities, is finished without asking the API about them", async () => {
+    const sim = await startSimulator({ identities: 40, seed: 55, rate: 1000, hiddenUsageShare: 0.15 });
+    try {
+      const { deps, tenant } = await depsFor(sim, { rate: 400 });
+      deps.signIns = { workspaceId: tenant.workspaceId, windowDays: 30, endpoint: sim.endpoint, credential: deps.arm.credential, caFile: sim.caFile };
+      // The process "dies" at its first write of a referenced identity's evidence: that write never returns.
+      const audits = deps.storage.audits;
+      let died: () => void = () => undefined;
+      const death = new Promise<void>((resolve) => (died = resolve));
+      const dying = Object.create(audits) as typeof audits;
+      dying.submitTransaction = (actions) => {
+        const storesReferences = actions.some(([kind, entity]) => kind === "update" && Number((entity as { referenceCount?: unknown }).referenceCount) > 0);
+        if (!storesReferences) return audits.submitTransaction(actions);
+        died();
+        return new Promise(() => undefined);
+      };
+      const created = await createAuditRun(deps, { tenantId: tenant.tenantId, scope: { subscriptions: [], managementGroups: [] }, trigger: "cli" });
+      if (!created.started) throw new Error("no run started");
+      sim.clearRequestLog();
+      void enumerateRun({ ...deps, storage: { ...deps.storage, audits: dying } }, created.run);
+      await death;
+
+      const stopped = (await getRun(deps.storage, created.run.runId))!;
+      expect([stopped.status, stopped.phase, stopped.mode]).toEqual(["enumerating", "checks", "fast"]);
+      await finishInterruptedEnumeration(deps, stopped);
+      const run = await drainUntilFinished(deps, created.run.runId, { timeoutMs: 60_000 });
+      expect(run.status).toBe("complete");
+      expect(run.checked).toBe(40);
+      const report = await buildRunReport(deps, run.runId, { gracePeriodDays: 7, exemptTag: "uami-audit-exempt" });
+      for (const finding of allFindings(report)) if (sim.truth.isUsed(finding.id)) expect(finding.verdict).not.toBe("unused");
+      // The API was asked only about the candidates, whose messages had been sent before the stop.
+      const candidates = allFindings(report).filter((f) => f.evidence.resourceGraph.referenceCount === 0).map((f) => f.key);
+      const asked = sim.requestLog().filter((r) => r.operation === "listAssociatedResources" && r.tenantId === tenant.tenantId);
+      expect(asked.map((r) => r.identityId!.toLowerCase()).sort()).toEqual(candidates.sort());
+      expect(candidates.length).toBeLessThan(40);
     } finally {
       await sim.close();
     }
