@@ -386,6 +386,33 @@ export function loadConfig(env: Env = process.env): AppConfig {
   };
 }
 
+/** Settings of other tools that share the prefix: the test suite's and the benchmarks' own. */
+const FOREIGN_UAMI_VARIABLES = /^UAMI_(TEST_|BENCH_|AUDIT_USE_DIST$)/;
+
+/** The share of underscore-separated words two names have in common, to find the nearest documented name. */
+function likeness(a: string, b: string): number {
+  const words = (name: string) => new Set(name.split("_"));
+  const shared = [...words(a)].filter((w) => words(b).has(w)).length;
+  return shared / Math.max(words(a).size, words(b).size);
+}
+
+/**
+ * `UAMI_*` variables that are no setting (a typo such as UAMI_RATE_PER_SECOND would silently leave the default
+ * in force): one warning each, naming the nearest documented setting. Warnings only: an unknown name never
+ * stops the app.
+ */
+export function unknownSettings(env: Env = process.env): string[] {
+  const known = SETTINGS.map((setting) => setting.name);
+  return Object.keys(env)
+    .filter((name) => name.startsWith("UAMI_") && !known.includes(name) && !FOREIGN_UAMI_VARIABLES.test(name))
+    .sort()
+    .map((name) => {
+      const nearest = [...known].sort((x, y) => likeness(name, y) - likeness(name, x))[0];
+      const hint = nearest !== undefined && likeness(name, nearest) >= 0.5 ? `; did you mean ${nearest}?` : "";
+      return `${name} is not a setting of uami-audit and is ignored${hint} (the README's Settings table lists them all)`;
+    });
+}
+
 /** The CLI's secrets from its environment (UAMI_ARM_TOKEN, UAMI_SMTP_PASSWORD), so they never need a command line. */
 export function loadCliEnvironment(env: Env = process.env): CliEnvironment {
   const s = parseSettings(cliSettingsSchema, env);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Command } from "commander";
 import { buildProgram } from "../src/cli/main.js";
 import { HOST_QUEUE_SETTINGS } from "../src/cli/scan.js";
-import { ConfigError, loadCliEnvironment, loadConfig, SETTING_NAMES_READ, SETTINGS } from "../src/config.js";
+import { ConfigError, loadCliEnvironment, loadConfig, SETTING_NAMES_READ, SETTINGS, unknownSettings } from "../src/config.js";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 
@@ -227,5 +227,20 @@ describe("setting schemas", () => {
     expect(defaultOf("scan", "--smtp-port")).toBe(config.mail.smtp?.port);
     expect(defaultOf("scan", "--signin-window-days")).toBe(config.signIns?.windowDays);
     expect(defaultOf("scan", "--logs-endpoint")).toBe(config.signIns?.endpoint);
+  });
+});
+
+describe("unknownSettings", () => {
+  it("warns about each UAMI_ variable that is no setting, naming the nearest one, and ignores other tools' variables", () => {
+    const warnings = unknownSettings({ UAMI_RATE_PER_SECOND: "2", UAMI_AUDIT_TENNANT_ID: "x", UAMI_SOMETHING: "1", UAMI_TEST_STORAGE: "x", UAMI_BENCH_FAST_SIZES: "1", UAMI_AUDIT_MODE: "fast", OTHER: "1" });
+    expect(warnings).toEqual([
+      "UAMI_AUDIT_TENNANT_ID is not a setting of uami-audit and is ignored; did you mean UAMI_AUDIT_TENANT_ID? (the README's Settings table lists them all)",
+      "UAMI_RATE_PER_SECOND is not a setting of uami-audit and is ignored; did you mean UAMI_RATE_LIMIT_PER_SECOND? (the README's Settings table lists them all)",
+      "UAMI_SOMETHING is not a setting of uami-audit and is ignored (the README's Settings table lists them all)",
+    ]);
+  });
+
+  it("says nothing when every UAMI_ variable is a documented setting", () => {
+    expect(unknownSettings(Object.fromEntries(SETTINGS.map((s) => [s.name, "x"])))).toEqual([]);
   });
 });

@@ -13,7 +13,7 @@ import type { MailTransport } from "../mail/transport.js";
 import type { AuditDeps, AuditLog } from "../audit/deps.js";
 import { createAuditDeps } from "../audit/createAuditDeps.js";
 import { ensureAuditStorage } from "../store/auditStorage.js";
-import { loadConfig, type AppConfig, type FindingsSettings, type MailSettings } from "../config.js";
+import { loadConfig, unknownSettings, type AppConfig, type FindingsSettings, type MailSettings } from "../config.js";
 import { storageAccountFromSettings } from "../store/storageAccount.js";
 
 export interface AppRuntime {
@@ -25,6 +25,8 @@ let runtime: Promise<AppRuntime> | undefined;
 
 async function build(): Promise<AppRuntime> {
   const config = loadConfig();
+  // Once per process, in the host's log: a mistyped setting otherwise leaves its default in force unseen.
+  for (const warning of unknownSettings()) console.warn(warning);
   const deps = createAuditDeps({
     arm: config,
     limiter: config,
