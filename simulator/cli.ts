@@ -134,9 +134,7 @@ export async function runSimulatorCli(argv: string[], options: { name?: string }
   }
 
   const { endpoint, caFile, tenants } = simulator;
-  process.stdout.write(`${JSON.stringify({ endpoint, caFile, tenants })}\n`);
-
-  return new Promise<number>((resolve) => {
+  const stopped = new Promise<number>((resolve) => {
     let stopping = false;
     const stop = () => {
       if (stopping) return;
@@ -154,6 +152,10 @@ export async function runSimulatorCli(argv: string[], options: { name?: string }
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  // Only now the line that tells a parent it may signal us: a pipe write is synchronous on Linux, and on a busy
+  // machine the parent could read the line and send SIGTERM before a handler installed after it (killed, no exit 0).
+  process.stdout.write(`${JSON.stringify({ endpoint, caFile, tenants })}\n`);
+  return stopped;
 }
 
 // `npm run simulator` (tsx simulator/cli.ts); not when `uami-audit simulate` imports this module.
