@@ -25,5 +25,6 @@ export {
 export { listIdentityCreatedTimes } from "./createdTimes.js";
 
 export { sweepIdentityReferences } from "./referenceSweep.js";
+export { REFERENCE_SAMPLE_SIZE } from "./queries.js";
 
 export { getIdentity, listFederatedCredentials } from "./identities.js";

@@ -77,7 +77,7 @@ export const POLICY_ASSIGNMENT_SCOPE_FILTER: AuthorizationScopeFilter = "AtScope
  * An identity id from a row, in `resourceIdKey` form, or a thrown `InvalidResourceIdError` when the text is
  * not the id of a user-assigned identity (any casing of the fixed segments, an optional trailing slash).
  */
-export function normaliseIdentityReferenceId(raw: string): string {
+function normaliseIdentityReferenceId(raw: string): string {
   return resourceIdKey(canonicalIdentityId(parseIdentityId(raw)));
 }
 
@@ -120,7 +120,7 @@ function kubeletKey(row: Record<string, unknown>): string | undefined {
  * One per-resource row (`{id: resource, type, identityId}`) to a reference (or a `MalformedResponse` ArmError /
  * `InvalidResourceIdError` naming what is wrong). `kind` decides the reference's kind from its identity key.
  */
-export function parseReferenceRow(
+function parseReferenceRow(
   row: Record<string, unknown>,
   kind: ReferenceKind | ((identityKey: string, row: Record<string, unknown>) => ReferenceKind),
   ctx: ResponseContext = { operation: "sweepIdentityReferences" },
@@ -151,7 +151,7 @@ function resourceIdsOf(ctx: ResponseContext, value: unknown, where: string): str
  * One summary row (`{id: identity, referenceCount, resourceIds}`) to a summary (or a `MalformedResponse`
  * ArmError / `InvalidResourceIdError` naming what is wrong).
  */
-export function parseSummaryRow(row: Record<string, unknown>, kind: ReferenceKind, ctx: ResponseContext = { operation: "sweepIdentityReferences" }): IdentityReferenceSummary {
+function parseSummaryRow(row: Record<string, unknown>, kind: ReferenceKind, ctx: ResponseContext = { operation: "sweepIdentityReferences" }): IdentityReferenceSummary {
   const where = typeof row.id === "string" ? `row ${row.id}` : `row ${show(row)}`;
   const identityId = normaliseIdentityReferenceId(requireString(ctx, row, "id", where));
   // make_set's order is unspecified: sorted, the same sample always reads the same.

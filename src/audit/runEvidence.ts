@@ -13,7 +13,7 @@
  * result (startAudit.ts), one write instead of two.
  */
 import type { TransactionAction } from "@azure/data-tables";
-import { DEFAULT_ASSOCIATED_RESOURCES_API_VERSION, listIdentityCreatedTimes, sweepIdentityReferences } from "../arm/index.js";
+import { DEFAULT_ASSOCIATED_RESOURCES_API_VERSION, listIdentityCreatedTimes, REFERENCE_SAMPLE_SIZE, sweepIdentityReferences } from "../arm/index.js";
 import { lastSuccessfulSignIns } from "../activity/signInActivity.js";
 import { submitInBatches } from "../store/batches.js";
 import { identityRowKey } from "../store/runs.js";
@@ -21,8 +21,11 @@ import type { AuditDeps } from "./deps.js";
 import type { AuditRun, RunSources, SourceState } from "../model/run.js";
 import type { ResourceGraphReference } from "../model/identityResult.js";
 
-/** References kept per identity on its row (the count is exact; the full list is Resource Graph's to give). */
-export const STORED_REFERENCES = 10;
+/**
+ * References kept per identity on its row, across the sweep's kinds: as many as one query names per identity
+ * (the count is exact; the full list is Resource Graph's to give).
+ */
+const STORED_REFERENCES = REFERENCE_SAMPLE_SIZE;
 
 /** What enumeration learnt of the inventory that the evidence needs. */
 export interface InventoryIndex {
@@ -200,7 +203,7 @@ async function signInActivity(
 }
 
 /** The row fields that hold an identity's evidence (merged onto its row). */
-export function evidenceFields(evidence: RowEvidence): Record<string, unknown> {
+function evidenceFields(evidence: RowEvidence): Record<string, unknown> {
   const fields: Record<string, unknown> = {};
   if (evidence.referenceCount !== undefined) {
     fields.referenceCount = evidence.referenceCount;
